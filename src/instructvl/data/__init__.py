@@ -1,0 +1,1 @@
+"""Instruction data: the sample schema, SynthVL, real-format readers, templates, mixtures."""
