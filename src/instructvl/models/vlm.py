@@ -1,0 +1,356 @@
+"""The vision-language model: a vision encoder, a vision head + projector, and a language
+model, composed. Offers the LM loss, batched generation, candidate scoring, and exact
+save / reload of the weights that are not reproducible from their sources."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from instructvl import __version__
+from instructvl.config.loader import MODEL_CONFIG_FILE, read_config_dict, validate
+from instructvl.config.schema import ModelConfig
+from instructvl.data.chat_format import ChatFormatter
+from instructvl.data.collate import IGNORE, Batch, Collator
+from instructvl.errors import InstructVLError
+from instructvl.models import sources
+from instructvl.models.heads import build_head
+from instructvl.models.language import LanguageModel
+from instructvl.models.vision import VisionEncoder, load_image
+
+WEIGHTS_FILE = "model.safetensors"
+COMPONENTS = ("vision", "head", "projector", "llm")
+
+
+@dataclass
+class LMOutput:
+    """`loss` is the mean over target tokens; `loss_sum` and `num_tokens` let callers
+    average exactly across micro-batches and processes."""
+
+    loss: torch.Tensor
+    loss_sum: torch.Tensor
+    num_tokens: int
+
+
+def _positions(mask: torch.Tensor) -> torch.Tensor:
+    return (mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+class VisionLanguageModel(nn.Module):
+    """vision -> head (+ instruction) -> projector -> visual tokens in the LM.
+
+    Visual tokens replace the collator's placeholders at the input embeddings
+    (`llm.inject_layer` 0) or at the input of LM layer k."""
+
+    def __init__(self, config: ModelConfig, vision: VisionEncoder, head: nn.Module, projector: nn.Module, llm: LanguageModel, instruction_tokenizer=None) -> None:
+        super().__init__()
+        self.config = config
+        self.vision = vision
+        self.head = head
+        self.projector = projector
+        self.llm = llm
+        self.instruction_tokenizer = instruction_tokenizer
+        self.formatter = ChatFormatter(llm.tokenizer, config.llm.prompt_format, config.llm.system_prompt, llm.is_seq2seq)
+        self.trained_keys: set[str] = set()
+        self.frozen_modules: list[nn.Module] = []
+
+    def train(self, mode: bool = True) -> "VisionLanguageModel":
+        """Like nn.Module.train, but modules frozen by the freeze policy stay in eval mode."""
+        super().train(mode)
+        for module in self.frozen_modules:
+            module.eval()
+        return self
+
+    # -- construction ------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, config: ModelConfig) -> "VisionLanguageModel":
+        """Loads the pretrained parts and builds the rest (seeded) from `config`."""
+        from transformers import AutoTokenizer
+
+        vision = VisionEncoder.build(config.vision, config.seed)
+        llm = LanguageModel.build(config.llm, config.seed)
+        head, projector = build_head(config.head, vision.hidden_size, vision.num_tokens, llm.hidden_size, config.seed)
+        if projector.gain is not None:
+            gain = config.head.gain_init
+            projector.gain.data.fill_(llm.text_hidden_rms() if gain == "auto" else float(gain))
+        tokenizer = None
+        if config.head.uses_instruction:
+            source = sources.resolve(config.head.qformer_tokenizer or config.head.qformer_init)
+            tokenizer = sources.load_pretrained(AutoTokenizer.from_pretrained, source, "Q-Former tokenizer")
+        model = cls(config, vision, head, projector, llm, tokenizer)
+        model.eval()
+        return model
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def tokens_per_image(self) -> int:
+        return self.head.num_tokens
+
+    def collator(self, max_length: int | None = None, image_root: str | Path | None = None) -> Collator:
+        """A collator matched to this model (tokenizers, visual token count, image transform)."""
+
+        def load_pixels(paths: list[str]) -> torch.Tensor:
+            return self.vision.preprocess([load_image(p) for p in paths])
+
+        return Collator(
+            self.formatter,
+            self.tokens_per_image,
+            load_pixels,
+            max_length or self.llm.max_length,
+            self.instruction_tokenizer,
+            self.config.head.max_instruction_tokens,
+            image_root,
+        )
+
+    # -- visual tokens -----------------------------------------------------------------
+
+    def encode_images(self, batch: Batch) -> torch.Tensor:
+        """Visual tokens [n_images, tokens_per_image, llm_width] for every image in the batch."""
+        vision_trains = any(p.requires_grad for p in self.vision.parameters())
+        with torch.set_grad_enabled(vision_trains and torch.is_grad_enabled()):
+            feats = self.vision(batch.pixel_values.to(self.device))
+        head_out = self.head(feats, batch.instruction_ids, batch.instruction_mask)
+        return self.projector(head_out)
+
+    def visual_sequence(self, batch: Batch) -> torch.Tensor | None:
+        """Visual tokens scattered to their placeholder positions: [B, L, D], zeros elsewhere."""
+        if batch.pixel_values is None:
+            return None
+        tokens = self.encode_images(batch)
+        expected = int(batch.image_mask.sum())
+        if tokens.shape[0] * tokens.shape[1] != expected:
+            raise InstructVLError(
+                f"the batch has {expected} image placeholders but the head made {tokens.shape[0]} x {tokens.shape[1]} visual tokens"
+            )
+        b, length = batch.image_mask.shape
+        out = tokens.new_zeros(b, length, tokens.shape[-1])
+        return out.masked_scatter(batch.image_mask.unsqueeze(-1), tokens.reshape(-1, tokens.shape[-1]))
+
+    def _text_inputs(self, batch: Batch, visual: torch.Tensor | None) -> dict:
+        """LM inputs: embeddings with visual tokens in place (layer 0), or ids (layer k)."""
+        if visual is not None and self.llm.cfg.inject_layer == 0:
+            embeds = self.llm.embed(batch.input_ids)
+            return {"inputs_embeds": torch.where(batch.image_mask.unsqueeze(-1), visual.to(embeds.dtype), embeds)}
+        return {"input_ids": batch.input_ids}
+
+    def _injection(self, batch: Batch, visual: torch.Tensor | None):
+        """The layer-k hook while the LM runs on this batch (nothing to do at layer 0)."""
+        if visual is None or self.llm.cfg.inject_layer == 0:
+            return contextlib.nullcontext()
+        return self.llm.inject_at_layer(batch.image_mask, visual)
+
+    def _lm_head(self, hidden: torch.Tensor) -> torch.Tensor:
+        logits = self.llm.model.get_output_embeddings()(hidden)
+        cap = getattr(self.llm.model.config.get_text_config(), "final_logit_softcapping", None)
+        return torch.tanh(logits / cap) * cap if cap else logits
+
+    # -- loss --------------------------------------------------------------------------
+
+    def forward(self, batch: Batch) -> LMOutput:
+        """LM loss over the target tokens only (labels != -100). For decoder-only LMs the
+        output layer runs only at positions that are trained."""
+        batch = batch.to(self.device)
+        if batch.labels is None:
+            raise InstructVLError("forward needs a training batch with labels (Collator.train_batch)")
+        visual = self.visual_sequence(batch)
+        with self._injection(batch, visual):
+            if self.llm.is_seq2seq:
+                out = self.llm.model(**self._text_inputs(batch, visual), attention_mask=batch.attention_mask, labels=batch.labels)
+                logits, targets = out.logits, batch.labels
+            else:
+                base = self.llm.model.base_model(
+                    **self._text_inputs(batch, visual), attention_mask=batch.attention_mask, position_ids=_positions(batch.attention_mask)
+                )
+                targets = batch.labels[:, 1:]
+                selected = targets != IGNORE
+                logits = self._lm_head(base.last_hidden_state[:, :-1][selected])
+                targets = targets[selected]
+        valid = targets != IGNORE
+        count = int(valid.sum())
+        if count == 0:
+            raise InstructVLError(f"batch {batch.sample_ids} has no target token")
+        loss_sum = F.cross_entropy(logits[valid].float(), targets[valid], reduction="sum")
+        return LMOutput(loss_sum / count, loss_sum, count)
+
+    # -- generation --------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, batch: Batch, max_new_tokens: int = 32, **kwargs) -> list[list[int]]:
+        """New token ids per sample (prompt excluded, stopped at EOS). Prompts are left
+        padded (Collator.prompt_batch); uses the KV cache; greedy by default, beam search
+        with `num_beams`, sampling with `do_sample=True` (and temperature, top_p, ...)."""
+        batch = batch.to(self.device)
+        tok = self.llm.tokenizer
+        visual = self.visual_sequence(batch)
+        kwargs.setdefault("pad_token_id", tok.pad_token_id)
+        kwargs.setdefault("eos_token_id", tok.eos_token_id)
+        inputs = self._text_inputs(batch, visual)
+        with self._injection(batch, visual):
+            out = self.llm.model.generate(**inputs, attention_mask=batch.attention_mask, max_new_tokens=max_new_tokens, **kwargs)
+        if "input_ids" in inputs and not self.llm.is_seq2seq:
+            out = out[:, batch.input_ids.shape[1]:]  # given ids, a decoder returns the prompt too
+        eos = kwargs["eos_token_id"]
+        eos_ids = set(eos if isinstance(eos, list) else [eos])
+        results = []
+        for row in out.tolist():
+            if self.llm.is_seq2seq and row and row[0] == self.llm.model.config.decoder_start_token_id:
+                row = row[1:]
+            cut = next((i for i, t in enumerate(row) if t in eos_ids), len(row))
+            results.append(row[:cut])
+        return results
+
+    # -- candidate scoring -------------------------------------------------------------
+
+    @torch.no_grad()
+    def score_candidates(self, batch: Batch, candidates: list[list[str]], chunk_size: int = 32) -> list[list[tuple[float, int]]]:
+        """(summed log-probability, token count) of each candidate answer given each prompt.
+
+        The image and prompt are encoded once per example (KV cache, or the encoder
+        output); candidates are then scored in chunks of `chunk_size`. Candidates are
+        scored as trained answers: with their end marker (or EOS for seq2seq)."""
+        if len(candidates) != len(batch):
+            raise InstructVLError(f"{len(candidates)} candidate lists for {len(batch)} prompts")
+        batch = batch.to(self.device)
+        visual = self.visual_sequence(batch)
+        scorer = self._score_seq2seq if self.llm.is_seq2seq else self._score_causal
+        return scorer(batch, visual, candidates, chunk_size)
+
+    def _candidate_chunks(self, cands: list[str], chunk_size: int):
+        for start in range(0, len(cands), chunk_size):
+            ids = [self.formatter.answer_ids(c) for c in cands[start : start + chunk_size]]
+            if any(not row for row in ids):
+                raise InstructVLError("an empty candidate answer cannot be scored")
+            width = max(len(r) for r in ids)
+            pad = self.llm.tokenizer.pad_token_id
+            tensor = torch.tensor([r + [pad] * (width - len(r)) for r in ids], device=self.device)
+            mask = torch.tensor([[1] * len(r) + [0] * (width - len(r)) for r in ids], device=self.device)
+            yield tensor, mask
+
+    @staticmethod
+    def _gather(logprobs: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> list[tuple[float, int]]:
+        picked = logprobs.gather(-1, ids.unsqueeze(-1)).squeeze(-1) * mask
+        return [(float(s), int(n)) for s, n in zip(picked.sum(-1).tolist(), mask.sum(-1).tolist())]
+
+    def _score_causal(self, batch: Batch, visual, candidates, chunk_size):
+        base = self.llm.model.base_model
+        with self._injection(batch, visual):
+            prefill = base(
+                **self._text_inputs(batch, visual), attention_mask=batch.attention_mask,
+                position_ids=_positions(batch.attention_mask), use_cache=True,
+            )
+        first = torch.log_softmax(self._lm_head(prefill.last_hidden_state[:, -1]).float(), -1)
+        results = []
+        for i, cands in enumerate(candidates):
+            row_cache = copy.deepcopy(prefill.past_key_values)
+            row_cache.batch_select_indices(torch.tensor([i], device=self.device))
+            prompt_mask = batch.attention_mask[i : i + 1]
+            start = int(prompt_mask.sum())
+            scores = []
+            for ids, mask in self._candidate_chunks(cands, chunk_size):
+                n, width = ids.shape
+                cache = copy.deepcopy(row_cache)
+                cache.batch_select_indices(torch.zeros(n, dtype=torch.long, device=self.device))
+                out = base(
+                    input_ids=ids, attention_mask=torch.cat([prompt_mask.expand(n, -1), mask], 1),
+                    position_ids=(start + torch.arange(width, device=self.device)).expand(n, -1),
+                    past_key_values=cache, use_cache=True,
+                )
+                logprobs = torch.empty(n, width, first.shape[-1], device=self.device)
+                logprobs[:, 0] = first[i]
+                if width > 1:
+                    logprobs[:, 1:] = torch.log_softmax(self._lm_head(out.last_hidden_state[:, :-1]).float(), -1)
+                scores += self._gather(logprobs, ids, mask)
+            results.append(scores)
+        return results
+
+    def _score_seq2seq(self, batch: Batch, visual, candidates, chunk_size):
+        model = self.llm.model
+        with self._injection(batch, visual):
+            encoded = model.get_encoder()(**self._text_inputs(batch, visual), attention_mask=batch.attention_mask)
+        results = []
+        for i, cands in enumerate(candidates):
+            scores = []
+            for ids, mask in self._candidate_chunks(cands, chunk_size):
+                n = ids.shape[0]
+                labels = ids.masked_fill(mask == 0, IGNORE)
+                out = model(
+                    encoder_outputs=(encoded.last_hidden_state[i : i + 1].expand(n, -1, -1),),
+                    attention_mask=batch.attention_mask[i : i + 1].expand(n, -1),
+                    labels=labels,
+                )
+                scores += self._gather(torch.log_softmax(out.logits.float(), -1), ids, mask)
+            results.append(scores)
+        return results
+
+    # -- save / load -------------------------------------------------------------------
+
+    def _saved_keys(self) -> list[str]:
+        """Weights not reproducible from their sources: our heads, randomly built parts,
+        and every weight that has been trainable."""
+        always = {"head", "projector"}
+        if self.config.vision.source is None:
+            always.add("vision")
+        if self.config.llm.source is None:
+            always.add("llm")
+        keys = []
+        for name, param in self.named_parameters():
+            if name.split(".")[0] in always or param.requires_grad or name in self.trained_keys or ".lora_" in name:
+                keys.append(name)
+        return keys
+
+    def save_pretrained(self, directory: str | Path) -> Path:
+        """Writes config.json (the resolved config) and model.safetensors (the weights of
+        `_saved_keys`). Each file is written aside and renamed into place."""
+        from safetensors.torch import save_file
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        params = dict(self.named_parameters())
+        keys = self._saved_keys()
+        state = {k: params[k].detach().to("cpu").contiguous().clone() for k in keys}
+        meta = {"model": self.config.model_dump(mode="json"), "instructvl_version": __version__, "saved_keys": keys}
+        tmp_weights = directory / f".{WEIGHTS_FILE}.tmp"
+        tmp_config = directory / f".{MODEL_CONFIG_FILE}.tmp"
+        save_file(state, str(tmp_weights), metadata={"format": "pt"})
+        tmp_config.write_text(json.dumps(meta, indent=2))
+        os.replace(tmp_weights, directory / WEIGHTS_FILE)
+        os.replace(tmp_config, directory / MODEL_CONFIG_FILE)
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, overrides: list[str] | None = None) -> "VisionLanguageModel":
+        """Rebuilds the model from its saved config and loads its saved weights (safetensors
+        only: nothing is unpickled)."""
+        from safetensors.torch import load_file
+
+        from instructvl.config.loader import apply_overrides
+
+        directory = Path(directory)
+        data = apply_overrides(read_config_dict(str(directory)), overrides or [])
+        model = cls.build(validate(ModelConfig, data, f"({directory})"))
+        weights = directory / WEIGHTS_FILE
+        if not weights.is_file():
+            raise InstructVLError(f"{directory} has no {WEIGHTS_FILE}")
+        state = load_file(str(weights))
+        own = dict(model.named_parameters())
+        unknown = sorted(set(state) - set(own))
+        if unknown:
+            raise InstructVLError(f"{weights}: weights {unknown[:5]} do not exist in a model built from its config.json")
+        for key, value in state.items():
+            if own[key].shape != value.shape:
+                raise InstructVLError(f"{weights}: {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}")
+            own[key].data.copy_(value)
+        model.trained_keys = set(state)
+        return model
