@@ -9,6 +9,9 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+import transformers  # noqa: E402
+
+transformers.utils.logging.disable_progress_bar()
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 

@@ -51,7 +51,13 @@ class ChatFormatter:
         return fmt.format(content=content, eos=self.tokenizer.eos_token or "")
 
     def _assistant_header(self) -> str:
-        return self.prompt_format["assistant"].split("{content}")[0]
+        """The assistant format's text before the answer, without trailing spaces: a space
+        belongs to the answer's first token in most tokenizers (" red", not " " + "red")."""
+        return self.prompt_format["assistant"].split("{content}")[0].rstrip(" ")
+
+    def _adds_bos(self) -> bool:
+        tok = self.tokenizer
+        return tok.bos_token_id is not None and tok("a").input_ids[:1] == [tok.bos_token_id]
 
     def segments(self, turns: list[Turn]) -> list[Segment]:
         """Text segments of the whole conversation; assistant contents (with their end
@@ -59,9 +65,8 @@ class ChatFormatter:
         if self.use_template:
             return self._template_segments(turns)
         out: list[Segment] = []
-        bos = self.tokenizer.bos_token if not self.seq2seq else None
-        if bos and getattr(self.tokenizer, "add_bos_token", True) is not False:
-            out.append(Segment(bos, False))
+        if not self.seq2seq and self._adds_bos():
+            out.append(Segment(self.tokenizer.bos_token, False))
         if self.system_prompt and (not turns or turns[0].role != "system"):
             out.append(Segment(self._format("system", self.system_prompt), False))
         for turn in turns:
