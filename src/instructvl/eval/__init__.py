@@ -1,0 +1,1 @@
+"""Evaluation: task specs, inference per task (generate or rank), metrics, reports."""
