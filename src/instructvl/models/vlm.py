@@ -211,6 +211,12 @@ class VisionLanguageModel(nn.Module):
             results.append(row[:cut])
         return results
 
+    def generate_text(self, samples: list, image_root: str | Path | None = None, **kwargs) -> list[str]:
+        """Decoded answers for prompt samples (see `generate` for the keyword arguments)."""
+        batch = self.collator(image_root=image_root).prompt_batch(samples)
+        ids = self.generate(batch, **kwargs)
+        return [self.llm.tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+
     # -- candidate scoring -------------------------------------------------------------
 
     @torch.no_grad()

@@ -1,0 +1,41 @@
+"""`instructvl generate`: answer one prompt about one or more images."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from instructvl.cli import app
+from instructvl.cli.common import console, load_model_with_status
+
+
+def generation_options(max_new_tokens: int, num_beams: int, temperature: float, seed: int) -> dict:
+    """Keyword arguments for `VisionLanguageModel.generate` (greedy when temperature is 0)."""
+    import torch
+
+    torch.manual_seed(seed)
+    options: dict = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
+    if temperature > 0:
+        options.update(do_sample=True, temperature=temperature)
+    return options
+
+
+@app.command()
+def generate(
+    model: str = typer.Option("tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."),
+    image: Optional[list[str]] = typer.Option(None, "--image", "-i", help="Image file (repeat for several, e.g. video frames). None: text only."),
+    prompt: str = typer.Option(..., "--prompt", "-p", help="The instruction or question."),
+    max_new_tokens: int = typer.Option(64, help="Most tokens to generate."),
+    num_beams: int = typer.Option(1, help="Beam search width (1: greedy or sampling)."),
+    temperature: float = typer.Option(0.0, help="Sampling temperature (0: deterministic)."),
+    seed: int = typer.Option(0, help="Random seed for sampling."),
+    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a config key (repeatable)."),
+) -> None:
+    """Generate an answer to PROMPT about IMAGE(s) with a model."""
+    from instructvl.data.schema import Sample, Turn
+
+    vlm = load_model_with_status(model, set_)
+    sample = Sample(id="cli", dataset="cli", images=list(image or []), turns=[Turn("user", prompt)])
+    answer = vlm.generate_text([sample], **generation_options(max_new_tokens, num_beams, temperature, seed))[0]
+    console.print(answer, highlight=False, markup=False)
