@@ -23,6 +23,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.info",
     "instructvl.cli.generate",
     "instructvl.cli.chat",
+    "instructvl.cli.data",
 )
 
 
