@@ -26,7 +26,7 @@ from instructvl.data.schema import Sample, Turn
 from instructvl.data.synthvl.qa import Example
 from instructvl.data.synthvl.registry import DATASETS, DatasetSpec, get_spec
 from instructvl.data.synthvl.render import png_bytes, render
-from instructvl.data.synthvl.scenes import rng_for
+from instructvl.data.seeding import rng_for
 from instructvl.errors import InstructVLError
 
 FORMAT_VERSION = 1

@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 
 from instructvl.data.synthvl.qa import Example, attribute_question, qa_example, vqa_references
-from instructvl.data.synthvl.scenes import Scene, random_scene, stable_seed, visible_fraction
+from instructvl.data.seeding import stable_seed
+from instructvl.data.synthvl.scenes import Scene, random_scene, visible_fraction
 
 HEAVY_BLUR = 2.5
 """A blur radius at or above which every vizwiz question is unanswerable."""

@@ -12,7 +12,6 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from instructvl.data.seeding import rng_for, stable_seed  # noqa: F401 (re-exported)
 
 # --- vocabularies ---------------------------------------------------------------------
 
