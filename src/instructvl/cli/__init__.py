@@ -24,6 +24,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.generate",
     "instructvl.cli.chat",
     "instructvl.cli.data",
+    "instructvl.cli.train",
 )
 
 

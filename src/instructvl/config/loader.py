@@ -22,7 +22,7 @@ def list_presets() -> list[str]:
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
@@ -46,10 +46,10 @@ def read_config_dict(name_or_path: str) -> dict[str, Any]:
     if path.suffix in (".yaml", ".yml"):
         if not path.is_file():
             raise InstructVLError(f"config file not found: {path}")
-        return _read_yaml(path)
+        return read_yaml(path)
     preset = PRESET_DIR / f"{name_or_path}.yaml"
     if preset.is_file():
-        return _read_yaml(preset)
+        return read_yaml(preset)
     raise InstructVLError(
         f"unknown preset or path {name_or_path!r}: expected one of the presets {list_presets()}, "
         "a .yaml config file, or a saved model directory"
@@ -63,23 +63,41 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _index(node: list, part: str, key: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise InstructVLError(f"override {key!r}: {part!r} is not an index of a list of {len(node)}")
+    return int(part)
+
+
+def _child(node: Any, part: str, key: str) -> Any:
+    """The section `part` of `node` (a list index for lists), created if missing."""
+    if isinstance(node, list):
+        child = node[_index(node, part, key)]
+    else:
+        child = node.get(part)
+        if child is None:
+            child = node[part] = {}
+    if not isinstance(child, (dict, list)):
+        raise InstructVLError(f"override {key!r}: {part!r} is not a section")
+    return child
+
+
 def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Returns a copy of `data` with each `a.b.c=value` set (value parsed as YAML)."""
+    """Returns a copy of `data` with each `a.b.c=value` set (value parsed as YAML; a
+    numeric part indexes a list, e.g. `stages.0.steps=50`)."""
     out = json.loads(json.dumps(data))
     for item in overrides:
         if "=" not in item:
             raise InstructVLError(f"override {item!r} is not of the form key.path=value")
         key, value = item.split("=", 1)
-        node = out
+        node: Any = out
         parts = key.strip().split(".")
         for part in parts[:-1]:
-            child = node.get(part)
-            if child is None:
-                child = node[part] = {}
-            if not isinstance(child, dict):
-                raise InstructVLError(f"override {key!r}: {part!r} is not a section")
-            node = child
-        node[parts[-1]] = _parse_value(value)
+            node = _child(node, part, key)
+        if isinstance(node, list):
+            node[_index(node, parts[-1], key)] = _parse_value(value)
+        else:
+            node[parts[-1]] = _parse_value(value)
     return out
 
 

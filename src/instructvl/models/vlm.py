@@ -58,7 +58,11 @@ class VisionLanguageModel(nn.Module):
         self.projector = projector
         self.llm = llm
         self.instruction_tokenizer = instruction_tokenizer
-        self.formatter = ChatFormatter(llm.tokenizer, config.llm.prompt_format, config.llm.system_prompt, llm.is_seq2seq)
+        lcfg = config.llm
+        self.formatter = ChatFormatter(
+            llm.tokenizer, lcfg.prompt_format, lcfg.system_prompt, llm.is_seq2seq,
+            use_chat_template=lcfg.use_chat_template, add_bos=not lcfg.processor_tokenization,
+        )
         self.trained_keys: set[str] = set()
         self.frozen_modules: list[nn.Module] = []
 
@@ -112,6 +116,9 @@ class VisionLanguageModel(nn.Module):
             self.instruction_tokenizer,
             self.config.head.max_instruction_tokens,
             image_root,
+            self.config.llm.image_position,
+            self.config.llm.processor_tokenization,
+            self.config.llm.image_token,
         )
 
     # -- visual tokens -----------------------------------------------------------------
@@ -183,6 +190,28 @@ class VisionLanguageModel(nn.Module):
             raise InstructVLError(f"batch {batch.sample_ids} has no target token")
         loss_sum = F.cross_entropy(logits[valid].float(), targets[valid], reduction="sum")
         return LMOutput(loss_sum / count, loss_sum, count)
+
+    def num_targets(self, batch: Batch) -> int:
+        """Target tokens the loss of `batch` will average over (known before the forward)."""
+        if batch.labels is None:
+            return 0
+        labels = batch.labels if self.llm.is_seq2seq else batch.labels[:, 1:]
+        return int((labels != IGNORE).sum())
+
+    def logits(self, batch: Batch, decoder_input_ids: torch.Tensor | None = None) -> torch.Tensor:
+        """Logits at every position [B, L, vocab]: of the whole sequence for decoder-only
+        LMs, of `decoder_input_ids` for seq2seq (parity checks, analysis)."""
+        batch = batch.to(self.device)
+        visual = self.visual_sequence(batch)
+        with self._injection(batch, visual):
+            inputs = self._text_inputs(batch, visual)
+            if self.llm.is_seq2seq:
+                if decoder_input_ids is None:
+                    raise InstructVLError("a seq2seq model needs decoder_input_ids to give logits")
+                ids = decoder_input_ids.to(self.device)
+                return self.llm.model(**inputs, attention_mask=batch.attention_mask, decoder_input_ids=ids).logits
+            base = self.llm.model.base_model(**inputs, attention_mask=batch.attention_mask, position_ids=_positions(batch.attention_mask))
+        return self._lm_head(base.last_hidden_state)
 
     # -- generation --------------------------------------------------------------------
 
@@ -339,18 +368,24 @@ class VisionLanguageModel(nn.Module):
     def from_pretrained(cls, directory: str | Path, overrides: list[str] | None = None) -> "VisionLanguageModel":
         """Rebuilds the model from its saved config and loads its saved weights (safetensors
         only: nothing is unpickled)."""
-        from safetensors.torch import load_file
-
         from instructvl.config.loader import apply_overrides
 
         directory = Path(directory)
         data = apply_overrides(read_config_dict(str(directory)), overrides or [])
         model = cls.build(validate(ModelConfig, data, f"({directory})"))
-        weights = directory / WEIGHTS_FILE
+        model.load_weights(directory)
+        return model
+
+    def load_weights(self, directory: str | Path) -> None:
+        """Copies the weights saved in `directory` into this model (every saved weight
+        must exist here with the same shape) and marks them as trained."""
+        from safetensors.torch import load_file
+
+        weights = Path(directory) / WEIGHTS_FILE
         if not weights.is_file():
             raise InstructVLError(f"{directory} has no {WEIGHTS_FILE}")
         state = load_file(str(weights))
-        own = dict(model.named_parameters())
+        own = dict(self.named_parameters())
         unknown = sorted(set(state) - set(own))
         if unknown:
             raise InstructVLError(f"{weights}: weights {unknown[:5]} do not exist in a model built from its config.json")
@@ -358,5 +393,4 @@ class VisionLanguageModel(nn.Module):
             if own[key].shape != value.shape:
                 raise InstructVLError(f"{weights}: {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}")
             own[key].data.copy_(value)
-        model.trained_keys = set(state)
-        return model
+        self.trained_keys |= set(state)

@@ -1,0 +1,35 @@
+"""`instructvl train`: run a training config (stages) into a run directory."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from instructvl.cli import app
+from instructvl.cli.common import console, quiet_libraries
+
+
+@app.command()
+def train(
+    config: str = typer.Argument(..., help="Training YAML (see configs/train/)."),
+    overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides, e.g. stages.0.steps=50 batch_size=4"),
+    out: str = typer.Option("runs/train", "--out", "-o", help="Run directory (config, metrics, checkpoints, final model)."),
+    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run directory's last checkpoint if there is one."),
+) -> None:
+    """Train a model as a list of stages (what trains, learning rate, mixture, steps).
+
+    Writes into OUT: config.yaml (resolved), environment.json (package versions),
+    metrics.jsonl and tb/ (TensorBoard), ckpt-N/ (the last keep_last checkpoints),
+    model/ (the final model) and train_summary.json. Several processes: launch with
+    `accelerate launch --num_processes N -m instructvl.cli train ...` or `torchrun`."""
+    quiet_libraries()
+    from instructvl.train.config import load_train_config
+    from instructvl.train.trainer import Trainer
+
+    cfg = load_train_config(config, list(overrides or []))
+    result = Trainer(cfg, out, console=console, resume=resume).run()
+    if result.first_val_loss:
+        console.print(f"held-in validation loss: {result.first_val_loss['val_loss']:.4f} -> {result.val_loss['val_loss']:.4f}")
+    console.print(f"{result.steps} steps in {result.seconds:.0f} s; model saved to {out}/model")
+

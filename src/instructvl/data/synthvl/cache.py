@@ -1,0 +1,30 @@
+"""The default SynthVL suite: generated once into the instructvl cache, then reused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from instructvl.models.sources import cache_dir
+
+
+def default_suite(scale: str = "small", seed: int = 0, console=None) -> Path:
+    """`$INSTRUCTVL_CACHE/synthvl-<scale>-seed<seed>`, generated (atomically) if missing."""
+    from instructvl.data.synthvl.generate import generate_suite
+
+    root = cache_dir() / f"synthvl-{scale}-seed{seed}"
+    if (root / "manifest.json").is_file():
+        return root
+    if console is not None:
+        console.print(f"generating SynthVL ({scale}, seed {seed}) into {root} (once)")
+    staging = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
+    try:
+        generate_suite(staging, scale, seed=seed)
+        if not (root / "manifest.json").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            os.replace(staging, root)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root

@@ -1,0 +1,1 @@
+"""Training: stages, freeze policies, schedules, exact resume, distributed runs."""

@@ -1,0 +1,299 @@
+"""The training loop: stages in order, each with its freeze policy, optimizer, schedule and
+mixture; global-token loss averaging (so accumulation and several processes give the same
+gradient as one big batch); atomic checkpoints; exact resume; NaN guard; progress."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+import yaml
+
+from instructvl.errors import InstructVLError
+from instructvl.models.freeze import apply_freeze_policy
+from instructvl.models.vlm import VisionLanguageModel
+from instructvl.provenance import environment
+from instructvl.train import checkpoint as ckpt
+from instructvl.train.config import StageConfig, TrainConfig
+from instructvl.train.distributed import Processes
+from instructvl.train.metrics_log import MetricsLog
+from instructvl.train.optim import build_optimizer
+
+
+@dataclass
+class TrainResult:
+    """What a finished run reports (also written to `train_summary.json`)."""
+
+    run_dir: str
+    steps: int
+    seconds: float
+    first_loss: float | None
+    last_loss: float | None
+    val_loss: dict[str, float] = field(default_factory=dict)
+    first_val_loss: dict[str, float] = field(default_factory=dict)
+    skipped_samples: int = 0
+    resumed_from: str | None = None
+
+
+def _stage_seed(seed: int, index: int) -> int:
+    return seed * 1000 + index
+
+
+class Trainer:
+    """Runs a `TrainConfig` into `run_dir`. With `resume` (the default) an existing run
+    continues from its last complete checkpoint; a checkpoint whose model config differs
+    from the current one is refused, naming the differing keys."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: str | Path, console=None, resume: bool = True, tensorboard: bool = True) -> None:
+        self.cfg = cfg
+        self.run_dir = Path(run_dir)
+        self.procs = Processes()
+        self.console = console if self.procs.main else None
+        self.resume = resume
+        self.tensorboard = tensorboard and self.procs.main
+        self.model: VisionLanguageModel | None = None
+
+    # -- setup -------------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        if self.console is not None:
+            self.console.print(text)
+
+    def _data_dir(self) -> Path:
+        if self.cfg.data_dir:
+            path = Path(self.cfg.data_dir)
+            if not (path / "manifest.json").is_file():
+                raise InstructVLError(f"data_dir {path} has no manifest.json: generate it with `instructvl data synth --out {path}`")
+            return path
+        from instructvl.data.synthvl.cache import default_suite
+
+        return default_suite(console=self.console)
+
+    def _write_run_files(self) -> None:
+        if not self.procs.main:
+            return
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.cfg.model_dump(mode="json"), sort_keys=False))
+        env = environment() | {"world_size": self.procs.world}
+        (self.run_dir / "environment.json").write_text(json.dumps(env, indent=2))
+
+    def _resume_state(self) -> tuple[Path | None, dict | None]:
+        found = ckpt.checkpoints(self.run_dir) if self.resume else []
+        if not found:
+            return None, None
+        latest = found[-1]
+        state = ckpt.load_state(latest)
+        differing = ckpt.config_differences(state["model_config"], self.cfg.model.model_dump(mode="json"))
+        if differing:
+            raise InstructVLError(
+                f"cannot resume {self.run_dir}: the model config differs from its checkpoint {latest.name} in "
+                f"{', '.join('model.' + d for d in differing)} (use another --out, or --no-resume to start over)"
+            )
+        return latest, state
+
+    # -- one optimizer step --------------------------------------------------------------
+
+    def _micro_batches(self, stream, collator) -> tuple[list, list[str]]:
+        cfg, procs = self.cfg, self.procs
+        per_rank = cfg.batch_size * cfg.grad_accum
+        drawn = [stream.next() for _ in range(per_rank * procs.world)]
+        mine = drawn[procs.rank * per_rank : (procs.rank + 1) * per_rank]
+        batches = [collator.train_batch(mine[j * cfg.batch_size : (j + 1) * cfg.batch_size]) for j in range(cfg.grad_accum)]
+        if procs.world > 1 and any(b is None for b in batches):
+            raise InstructVLError("a micro-batch has no target token at all; with several processes every micro-batch must train")
+        return [b for b in batches if b is not None], [s.id for s in mine]
+
+    def _autocast(self):
+        device = self.procs.device
+        if device.type == "cuda" and self.cfg.precision in ("auto", "bf16"):
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        if self.cfg.precision == "bf16":
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _step(self, wrapped, stream, collator, optimizer, scheduler, step: int) -> dict:
+        model, procs = self.model, self.procs
+        batches, ids = self._micro_batches(stream, collator)
+        total_tokens = procs.sum(sum(model.num_targets(b) for b in batches))
+        if total_tokens == 0:
+            raise InstructVLError(f"step {step}: no target token in the whole batch (samples {ids})")
+        loss_sum = 0.0
+        for j, batch in enumerate(batches):
+            sync = procs.world == 1 or j == len(batches) - 1
+            with (contextlib.nullcontext() if sync else wrapped.no_sync()), self._autocast():
+                out = wrapped(batch.to(procs.device))
+                (out.loss_sum * (procs.world / total_tokens)).backward()
+            loss_sum += float(out.loss_sum.detach())
+        loss = procs.sum(loss_sum) / total_tokens
+        if not math.isfinite(loss):
+            last = ckpt.checkpoints(self.run_dir)
+            raise InstructVLError(
+                f"loss is {loss} at step {step} (batch samples {ids}); stopped before the update. "
+                f"Last good checkpoint: {last[-1] if last else 'none yet'}"
+            )
+        params = [p for p in model.parameters() if p.requires_grad]
+        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.max_grad_norm or float("inf"))
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        n = self.cfg.batch_size * self.cfg.grad_accum * procs.world
+        return {"loss": loss, "grad_norm": float(norm), "lr": scheduler.get_last_lr()[0], "samples": n, "tokens": int(total_tokens)}
+
+    # -- validation --------------------------------------------------------------------
+
+    @torch.no_grad()
+    def validate(self, data_dir: Path, stage: StageConfig, names: list[str]) -> dict[str, float]:
+        """Token-weighted LM loss on the first `eval_samples_per_dataset` val samples of
+        each held-in dataset of the stage, and overall."""
+        from instructvl.data.synthvl.loader import load_split
+
+        model = self.model
+        was_training = model.training
+        model.eval()
+        collator = model.collator(max_length=self.cfg.max_length)
+        out, total, count = {}, 0.0, 0
+        for name in names:
+            samples = load_split(data_dir, name, "val", mode=stage.data.mode, seed=self.cfg.seed, with_target=True)
+            samples = samples[: self.cfg.eval_samples_per_dataset]
+            d_sum, d_count = 0.0, 0
+            for i in range(0, len(samples), self.cfg.batch_size):
+                batch = collator.train_batch(samples[i : i + self.cfg.batch_size])
+                if batch is None:
+                    continue
+                with self._autocast():
+                    res = model(batch.to(self.procs.device))
+                d_sum, d_count = d_sum + float(res.loss_sum), d_count + res.num_tokens
+            if d_count:
+                out[f"val_loss/{name}"] = d_sum / d_count
+                total, count = total + d_sum, count + d_count
+        out["val_loss"] = total / max(count, 1)
+        model.train(was_training)
+        return out
+
+    # -- the run -----------------------------------------------------------------------
+
+    def _progress(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        return Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("loss {task.fields[loss]}  lr {task.fields[lr]}  {task.fields[rate]} samples/s"),
+            TimeRemainingColumn(), console=self.console, disable=self.console is None,
+        )
+
+    def _checkpoint(self, step: int, stage_index: int, stage_step: int, optimizer, scheduler, stream) -> None:
+        if self.procs.main:
+            state = {
+                "step": step, "stage": stage_index, "stage_step": stage_step,
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "stream": stream.state_dict(), "rng": ckpt.rng_state(),
+                "model_config": self.cfg.model.model_dump(mode="json"),
+            }
+            ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last)
+        self.procs.barrier()
+
+    def _open_stage(self, index: int, stage: StageConfig, data_dir: Path, state: dict | None):
+        """Freeze policy, optimizer, schedule and data stream of a stage; restored from
+        `state` when a resumed checkpoint was taken inside this stage."""
+        from instructvl.data.synthvl.suite import TrainingStream
+
+        cfg = self.cfg
+        apply_freeze_policy(self.model, stage.trainable, console=self.console)
+        if cfg.gradient_checkpointing:
+            self.model.llm.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        optimizer, scheduler = build_optimizer(self.model, stage, cfg)
+        stream = TrainingStream.open(
+            data_dir, stage.data.datasets, mode=stage.data.mode, seed=_stage_seed(cfg.seed, index),
+            rule=stage.data.rule, factors=stage.data.factors, weights=stage.data.weights,
+        )
+        stage_step = 0
+        if state is not None:
+            ckpt.set_rng_state(state["rng"])
+            if state["stage_step"] > 0:
+                optimizer.load_state_dict(state["optimizer"])
+                scheduler.load_state_dict(state["scheduler"])
+                stream.load_state_dict(state["stream"])
+                stage_step = state["stage_step"]
+        return optimizer, scheduler, stream, stage_step
+
+    def run(self) -> TrainResult:
+        """Trains every stage (continuing a resumed run) and saves the final model to
+        `run_dir/model`. Returns the summary."""
+        cfg = self.cfg
+        torch.manual_seed(cfg.seed)
+        latest, state = self._resume_state()
+        data_dir = self._data_dir()
+        self._say(f"building {cfg.model.name}")
+        self.model = VisionLanguageModel.build(cfg.model).to(self.procs.device)
+        if latest is not None:
+            self.model.load_weights(latest)
+            self._say(f"resuming from {latest} (step {state['step']})")
+        self._write_run_files()
+        log = MetricsLog(self.run_dir, tensorboard=self.tensorboard) if self.procs.main else None
+        if log is not None and state is not None:
+            log.truncate_after(state["step"])
+        collator = self.model.collator(max_length=cfg.max_length)
+        step = state["step"] if state else 0
+        start = time.perf_counter()
+        vals: list[dict] = []
+        with self._progress() as progress:
+            for index, stage in enumerate(cfg.stages):
+                if state is not None and index < state["stage"]:
+                    continue
+                optimizer, scheduler, stream, stage_step = self._open_stage(index, stage, data_dir, state if state and state["stage"] == index else None)
+                state = None
+                names = list(stream.sampler.sizes)
+                self.model.train()
+                wrapped = self.procs.wrap(self.model)
+                task = progress.add_task(stage.name, total=stage.steps, completed=stage_step, loss="-", lr="-", rate="-")
+                if cfg.eval_every and step == 0:
+                    vals.append(self._validate_and_log(log, data_dir, stage, names, step))
+                tick = time.perf_counter()
+                while stage_step < stage.steps:
+                    record = self._step(wrapped, stream, collator, optimizer, scheduler, step)
+                    step, stage_step = step + 1, stage_step + 1
+                    now = time.perf_counter()
+                    record.update(step=step, stage=index, samples_per_s=record["samples"] / max(now - tick, 1e-9), elapsed_s=now - start)
+                    tick = now
+                    if log is not None and step % cfg.log_every == 0:
+                        log.write(record)
+                    progress.update(task, advance=1, loss=f"{record['loss']:.3f}", lr=f"{record['lr']:.2e}", rate=f"{record['samples_per_s']:.1f}")
+                    last_of_run = index == len(cfg.stages) - 1 and stage_step == stage.steps
+                    if cfg.eval_every and (step % cfg.eval_every == 0 or last_of_run):
+                        vals.append(self._validate_and_log(log, data_dir, stage, names, step))
+                    if stage_step == stage.steps:  # resume starts the next stage afresh
+                        self._checkpoint(step, index + 1, 0, optimizer, scheduler, stream)
+                    elif cfg.save_every and step % cfg.save_every == 0:
+                        self._checkpoint(step, index, stage_step, optimizer, scheduler, stream)
+                if self.procs.main:
+                    stream.sampler.write_log(self.run_dir / f"mixture_log-{index}-{stage.name}.json")
+        return self._finish(log, step, start, vals, collator, latest)
+
+    def _validate_and_log(self, log, data_dir, stage, names, step) -> dict:
+        result = {}
+        if self.procs.main:
+            result = {"step": step, **self.validate(data_dir, stage, names)}
+            log.write(result)
+        self.procs.barrier()
+        return result
+
+    def _finish(self, log, step, start, vals, collator, latest) -> TrainResult:
+        records = [r for r in log.read() if "loss" in r] if log is not None else []
+        strip = lambda v: {k: x for k, x in v.items() if k != "step"}  # noqa: E731
+        result = TrainResult(
+            run_dir=str(self.run_dir), steps=step, seconds=time.perf_counter() - start,
+            first_loss=records[0]["loss"] if records else None, last_loss=records[-1]["loss"] if records else None,
+            val_loss=strip(vals[-1]) if vals else {}, first_val_loss=strip(vals[0]) if vals else {},
+            skipped_samples=len(collator.no_target_ids), resumed_from=str(latest) if latest else None,
+        )
+        if self.procs.main:
+            self.model.save_pretrained(self.run_dir / "model")
+            (self.run_dir / "train_summary.json").write_text(json.dumps(asdict(result), indent=2))
+            log.close()
+        self.procs.barrier()
+        return result
