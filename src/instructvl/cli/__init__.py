@@ -24,6 +24,8 @@ _COMMAND_MODULES = (
     "instructvl.cli.generate",
     "instructvl.cli.chat",
     "instructvl.cli.data",
+    "instructvl.cli.export",
+    "instructvl.cli.import_model",
     "instructvl.cli.train",
 )
 

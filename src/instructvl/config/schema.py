@@ -107,7 +107,16 @@ class LanguageConfig(_Strict):
     `inject_layer` 0 puts the visual tokens at the input embeddings; k > 0 writes them
     into the input of (decoder, or for seq2seq encoder) layer k, so gradients stop there
     and the prompt below layer k does not depend on the image. `prompt_format` is used
-    when the tokenizer has no chat template: `{system}`, `{user}`, `{assistant}` pieces.
+    when the tokenizer has no chat template (or `use_chat_template` is false): `{system}`,
+    `{user}`, `{assistant}` pieces.
+
+    Where the visual tokens go: `image_position` "marker" puts them at the `<image>` marker
+    (else at the start of the first user turn, as LLaVA); "prefix" puts them before the
+    whole text, BOS included (transformers' BLIP-2 / InstructBLIP). With
+    `processor_tokenization` each run of consecutive prompt (or answer) text is tokenised
+    in one piece, visual positions written as `image_token` and the tokenizer's own special
+    tokens (BOS, or T5's closing EOS) added to the first run, exactly as a transformers
+    processor tokenises its prompt; otherwise every segment is tokenised on its own.
     """
 
     kind: Literal["causal", "seq2seq"] = "causal"
@@ -121,6 +130,10 @@ class LanguageConfig(_Strict):
         default_factory=lambda: {"user": "USER: {content}\n", "assistant": "ASSISTANT: {content}{eos}\n", "system": "{content}\n"}
     )
     lora: LoraSettings | None = None
+    use_chat_template: bool = True
+    image_position: Literal["marker", "prefix"] = "marker"
+    processor_tokenization: bool = False
+    image_token: str = "<image>"
 
     @model_validator(mode="after")
     def _check(self) -> "LanguageConfig":

@@ -21,13 +21,20 @@ class Segment:
 
 class ChatFormatter:
     """Turns [Turn] into [Segment] for one tokenizer; `seq2seq` models get the prompt turns
-    for the encoder and the final answer (plus EOS) as the decoder's target."""
+    for the encoder and the final answer (plus EOS) as the decoder's target.
 
-    def __init__(self, tokenizer, prompt_format: dict[str, str], system_prompt: str | None, seq2seq: bool) -> None:
+    `use_chat_template=False` ignores the tokenizer's template; `add_bos=False` leaves the
+    BOS to the tokenizer (processor-style tokenisation adds it itself)."""
+
+    def __init__(
+        self, tokenizer, prompt_format: dict[str, str], system_prompt: str | None, seq2seq: bool,
+        use_chat_template: bool = True, add_bos: bool = True,
+    ) -> None:
         self.tokenizer = tokenizer
         self.seq2seq = seq2seq
         self.system_prompt = system_prompt
-        self.use_template = bool(getattr(tokenizer, "chat_template", None)) and not seq2seq
+        self.add_bos = add_bos
+        self.use_template = use_chat_template and bool(getattr(tokenizer, "chat_template", None)) and not seq2seq
         self.prompt_format = prompt_format
         missing = {"user", "assistant"} - set(prompt_format)
         if missing:
@@ -65,7 +72,7 @@ class ChatFormatter:
         if self.use_template:
             return self._template_segments(turns)
         out: list[Segment] = []
-        if not self.seq2seq and self._adds_bos():
+        if not self.seq2seq and self.add_bos and self._adds_bos():
             out.append(Segment(self.tokenizer.bos_token, False))
         if self.system_prompt and (not turns or turns[0].role != "system"):
             out.append(Segment(self._format("system", self.system_prompt), False))

@@ -81,10 +81,30 @@ def _with_marker(sample: Sample, turns: list[Turn]) -> list[Turn]:
     return turns
 
 
+def _without_markers(turns: list[Turn]) -> list[Turn]:
+    """Turns with image markers removed (visual tokens placed before the whole text)."""
+    return [Turn(t.role, t.content.replace(IMAGE_MARKER, "").strip()) if IMAGE_MARKER in t.content else t for t in turns]
+
+
+def _runs(segs: list[Segment]) -> list[Segment]:
+    """Consecutive segments with the same target flag joined into one."""
+    out: list[Segment] = []
+    for seg in segs:
+        if out and out[-1].target == seg.target:
+            out[-1] = Segment(out[-1].text + seg.text, seg.target)
+        else:
+            out.append(seg)
+    return out
+
+
 class Collator:
     """Builds `Batch`es for one model. `train_batch` masks per turn and drops (counting
     them in `no_target_ids`) samples left with no target token; `prompt_batch` left-pads
-    prompts for generation and ranking and refuses prompts longer than the context."""
+    prompts for generation and ranking and refuses prompts longer than the context.
+
+    `image_position` "prefix" puts every visual token before the whole text (BOS
+    included); `processor_tokenization` tokenises as a transformers processor does (see
+    `LanguageConfig`), writing the visual positions as `image_token`."""
 
     def __init__(
         self,
@@ -95,6 +115,9 @@ class Collator:
         instruction_tokenizer=None,
         max_instruction_tokens: int = 128,
         image_root: str | Path | None = None,
+        image_position: str = "marker",
+        processor_tokenization: bool = False,
+        image_token: str = "<image>",
     ) -> None:
         self.formatter = formatter
         self.tokenizer = formatter.tokenizer
@@ -106,7 +129,18 @@ class Collator:
         self.max_instruction_tokens = max_instruction_tokens
         self.image_root = Path(image_root) if image_root else None
         self.placeholder_id = self.tokenizer.unk_token_id if self.tokenizer.unk_token_id is not None else self.tokenizer.pad_token_id
+        self.image_position = image_position
+        self.processor_tokenization = processor_tokenization
+        self.image_token = image_token
+        if processor_tokenization:
+            self.placeholder_id = self._image_token_id(image_token)
         self.no_target_ids: list[str] = []
+
+    def _image_token_id(self, token: str) -> int:
+        tok_id = self.tokenizer.convert_tokens_to_ids(token)
+        if tok_id is None or (tok_id == self.tokenizer.unk_token_id and token != self.tokenizer.unk_token):
+            raise InstructVLError(f"llm.image_token {token!r} is not a token of the language model's tokenizer")
+        return tok_id
 
     # -- per sample --------------------------------------------------------------------
 
@@ -114,23 +148,34 @@ class Collator:
         return self.tokenizer(text, add_special_tokens=False).input_ids
 
     def _encode_segments(self, segs: list[Segment], n_images: int) -> Encoded:
-        ids: list[int] = []
-        labels: list[int] = []
-        img: list[bool] = []
+        enc = Encoded([], [], [], instruction="")
+        if self.image_position == "prefix":
+            self._append_visual(enc, n_images * self.tokens_per_image)
         markers = sum(s.text.count(IMAGE_MARKER) for s in segs)
-        per_marker = n_images if markers == 1 else 1
+        per_marker = (n_images if markers == 1 else 1) * self.tokens_per_image
+        if self.processor_tokenization:
+            for i, run in enumerate(_runs(segs)):
+                text = run.text.replace(IMAGE_MARKER, self.image_token * per_marker)
+                toks = self.tokenizer(text, add_special_tokens=i == 0).input_ids
+                visual = [t == self.placeholder_id for t in toks]
+                enc.ids += toks
+                enc.labels += [t if run.target and not v else IGNORE for t, v in zip(toks, visual)]
+                enc.image_mask += visual
+            return enc
         for seg in segs:
             for j, part in enumerate(seg.text.split(IMAGE_MARKER)):
                 if j:
-                    count = per_marker * self.tokens_per_image
-                    ids += [self.placeholder_id] * count
-                    labels += [IGNORE] * count
-                    img += [True] * count
+                    self._append_visual(enc, per_marker)
                 toks = self._tokens(part)
-                ids += toks
-                labels += toks if seg.target else [IGNORE] * len(toks)
-                img += [False] * len(toks)
-        return Encoded(ids, labels, img, instruction="")
+                enc.ids += toks
+                enc.labels += toks if seg.target else [IGNORE] * len(toks)
+                enc.image_mask += [False] * len(toks)
+        return enc
+
+    def _append_visual(self, enc: Encoded, count: int) -> None:
+        enc.ids += [self.placeholder_id] * count
+        enc.labels += [IGNORE] * count
+        enc.image_mask += [True] * count
 
     @staticmethod
     def _instruction(turns: list[Turn]) -> str:
@@ -143,7 +188,7 @@ class Collator:
         turns = sample.prompt_turns if (prompt_only or self.seq2seq) else sample.turns
         if not turns:
             raise InstructVLError(f"sample {sample.id}: no turns to encode")
-        turns = _with_marker(sample, turns)
+        turns = _without_markers(turns) if self.image_position == "prefix" else _with_marker(sample, turns)
         if self.seq2seq:
             segs = [Segment(s.text, False) for s in self.formatter.prompt_segments(turns)]
         else:

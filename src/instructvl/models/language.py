@@ -47,6 +47,30 @@ def find_layers(stack: nn.Module, count: int) -> nn.ModuleList:
     raise InstructVLError(f"no list of {count} layers found in {type(stack).__name__}")
 
 
+# Whole vision-language checkpoints whose language model is read out by key prefix, and
+# where it sits in them (older and newer transformers layouts).
+COMPOSITE_TYPES = ("instructblip", "blip-2", "llava")
+_COMPOSITE_PREFIXES = [("model.language_model.", "model."), ("language_model.", ""), ("lm_head.", "lm_head.")]
+
+
+def _load_composite(path: str, auto):
+    """The language model inside a whole BLIP-2 / InstructBLIP / LLaVA checkpoint folder."""
+    from transformers import AutoConfig
+    from transformers.initialization import no_init_weights
+
+    text_config = AutoConfig.from_pretrained(path).get_text_config()
+    with no_init_weights():
+        model = auto.from_config(text_config, dtype=torch.float32)
+    state = sources.read_safetensors(path, sources.prefix_renamer(_COMPOSITE_PREFIXES))
+    missing, _ = model.load_state_dict(state, strict=False)
+    model.tie_weights()  # tied copies (T5's embeddings, a tied LM head) are stored once
+    loaded = {id(p) for n, p in model.named_parameters(remove_duplicate=False) if n in state}
+    untied = [n for n, p in model.named_parameters(remove_duplicate=False) if n in missing and id(p) not in loaded]
+    if untied:
+        raise InstructVLError(f"{path}: the language model is missing weights {untied[:5]}")
+    return model
+
+
 def _load(cfg: LanguageConfig, seed: int):
     from transformers import AutoConfig, AutoTokenizer
 
@@ -64,7 +88,10 @@ def _load(cfg: LanguageConfig, seed: int):
         gguf = Path(path) / cfg.gguf_file if cfg.gguf_file else Path(path)
         if gguf.suffix == ".gguf":
             path = str(sources.convert_gguf(gguf, cfg.kind))
-        model = sources.load_pretrained(auto.from_pretrained, path, "language model", dtype=torch.float32)
+        if sources.composite_type(path) in COMPOSITE_TYPES:
+            model = _load_composite(path, auto)
+        else:
+            model = sources.load_pretrained(auto.from_pretrained, path, "language model", dtype=torch.float32)
     tok_source = sources.resolve(cfg.tokenizer) if cfg.tokenizer else path
     tokenizer = sources.load_pretrained(AutoTokenizer.from_pretrained, tok_source, "tokenizer")
     return model, tokenizer

@@ -13,6 +13,7 @@ from pathlib import Path
 from instructvl.errors import InstructVLError
 
 PKG_SCHEME = "pkg:"
+SYNTHVL_CLIP_SCHEME = "synthvl-clip:"  # the offline CLIP tower trained on SynthVL (vision_pretrain)
 
 
 def cache_dir() -> Path:
@@ -44,9 +45,15 @@ def _looks_local(source: str) -> bool:
 def resolve(source: str) -> str:
     """A local path for `pkg:` sources and existing paths; a hub id is returned unchanged.
 
-    A source that looks like a path but does not exist is an error naming it."""
+    `synthvl-clip:<size>` is the cached offline vision tower of that size, trained on
+    first use (instructvl.vision_pretrain). A source that looks like a path but does not
+    exist is an error naming it."""
     if source.startswith(PKG_SCHEME):
         return str(_package_path(source))
+    if source.startswith(SYNTHVL_CLIP_SCHEME):
+        from instructvl.vision_pretrain.build import resolve_scheme
+
+        return resolve_scheme(source)
     expanded = Path(source).expanduser()
     if expanded.exists():
         return str(expanded)
@@ -111,3 +118,46 @@ def convert_gguf(gguf_path: Path, kind: str) -> Path:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def prefix_renamer(rules: list[tuple[str, str]]):
+    """A key renamer for `read_safetensors`: the first rule whose prefix a key starts with
+    swaps that prefix for its replacement; keys no rule matches are skipped (None)."""
+
+    def rename(key: str) -> str | None:
+        for prefix, replacement in rules:
+            if key.startswith(prefix):
+                return replacement + key[len(prefix):]
+        return None
+
+    return rename
+
+
+def read_safetensors(folder: str | Path, rename) -> dict:
+    """The tensors of a checkpoint folder's safetensors files (every shard) whose key
+    `rename(key)` maps to a name, under that name. Reads only those tensors; nothing is
+    unpickled (a folder with only `.bin` weights is an error)."""
+    from safetensors import safe_open
+
+    folder = Path(folder)
+    shards = sorted(folder.glob("*.safetensors"))
+    if not shards:
+        raise InstructVLError(f"{folder}: no *.safetensors weights (pickled .bin checkpoints are not read)")
+    state = {}
+    for shard in shards:
+        with safe_open(str(shard), framework="pt") as f:
+            for key in f.keys():
+                name = rename(key)
+                if name is not None:
+                    state[name] = f.get_tensor(key)
+    return state
+
+
+def composite_type(folder: str | Path) -> str | None:
+    """The `model_type` of a local checkpoint folder's config.json (None if it has none)."""
+    import json
+
+    config = Path(folder) / "config.json"
+    if not Path(folder).is_dir() or not config.is_file():
+        return None
+    return json.loads(config.read_text()).get("model_type")

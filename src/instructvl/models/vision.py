@@ -26,11 +26,13 @@ class _TowerKind:
 
 
 _KINDS = {
-    "clip": _TowerKind("CLIPVisionConfig", "CLIPVisionModel", "CLIPImageProcessorPil", ()),
-    "siglip": _TowerKind("SiglipVisionConfig", "SiglipVisionModel", "SiglipImageProcessorPil", ()),
+    "clip": _TowerKind("CLIPVisionConfig", "CLIPVisionModel", "CLIPImageProcessorPil", ("llava",)),
+    "siglip": _TowerKind("SiglipVisionConfig", "SiglipVisionModel", "SiglipImageProcessorPil", ("llava",)),
     "blip": _TowerKind("Blip2VisionConfig", "Blip2VisionModel", "BlipImageProcessorPil", ("blip-2", "instructblip")),
 }
-_COMPOSITE_PREFIX = "vision_model."
+# Where the tower's weights sit in a whole checkpoint (older and newer transformers layouts).
+_COMPOSITE_PREFIXES = [("vision_model.", ""), ("model.vision_tower.", ""), ("vision_tower.", "")]
+_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json")
 
 
 def _cls(name: str):
@@ -49,19 +51,14 @@ def _default_processor(kind: str, image_size: int, overrides: dict):
 
 
 def _load_composite_vision(kind: _TowerKind, path: Path, config: dict):
-    """Reads the vision tower out of a whole BLIP-2 / InstructBLIP checkpoint folder."""
-    from safetensors import safe_open
-
+    """Reads the vision tower out of a whole BLIP-2 / InstructBLIP / LLaVA checkpoint folder."""
     vision_config = _cls(kind.config_cls)(**config["vision_config"])
     model = _cls(kind.model_cls)(vision_config)
-    state = {}
-    for shard in sorted(path.glob("*.safetensors")):
-        with safe_open(str(shard), framework="pt") as f:
-            for key in f.keys():
-                if key.startswith(_COMPOSITE_PREFIX):
-                    state[key[len(_COMPOSITE_PREFIX):]] = f.get_tensor(key)
+    state = sources.read_safetensors(path, sources.prefix_renamer(_COMPOSITE_PREFIXES))
     if not state:
-        raise InstructVLError(f"{path}: no '{_COMPOSITE_PREFIX}*' weights in its safetensors files")
+        raise InstructVLError(f"{path}: no vision tower weights ({[p for p, _ in _COMPOSITE_PREFIXES]}) in its safetensors files")
+    own = model.state_dict()
+    state = {k if k in own else k.removeprefix("vision_model."): v for k, v in state.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing:
         raise InstructVLError(f"{path}: the vision tower is missing weights {missing[:5]}")
@@ -95,7 +92,7 @@ def _load_tower(cfg: VisionConfig, seed: int):
         model = _load_composite_vision(kind, path, raw)
     else:
         model = sources.load_pretrained(_cls(kind.model_cls).from_pretrained, str(path), "vision tower")
-    if (path / "preprocessor_config.json").is_file():
+    if any((path / name).is_file() for name in _PROCESSOR_FILES):
         processor = AutoImageProcessor.from_pretrained(str(path), backend="pil", **cfg.image_processor)
     else:
         processor = _default_processor(cfg.kind, model.config.image_size, cfg.image_processor)

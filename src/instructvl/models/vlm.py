@@ -102,8 +102,11 @@ class VisionLanguageModel(nn.Module):
     def tokens_per_image(self) -> int:
         return self.head.num_tokens
 
-    def collator(self, max_length: int | None = None, image_root: str | Path | None = None) -> Collator:
-        """A collator matched to this model (tokenizers, visual token count, image transform)."""
+    def collator(self, max_length: int | None = None, image_root: str | Path | None = None, vision_features=None) -> Collator:
+        """A collator matched to this model (tokenizers, visual token count, image transform).
+
+        `vision_features` (paths -> [n, T, D], e.g. a FeatureCache) replaces pixels with
+        precomputed frozen tower features."""
 
         def load_pixels(paths: list[str]) -> torch.Tensor:
             return self.vision.preprocess([load_image(p) for p in paths])
@@ -111,7 +114,7 @@ class VisionLanguageModel(nn.Module):
         return Collator(
             self.formatter,
             self.tokens_per_image,
-            load_pixels,
+            vision_features or load_pixels,
             max_length or self.llm.max_length,
             self.instruction_tokenizer,
             self.config.head.max_instruction_tokens,
@@ -124,10 +127,16 @@ class VisionLanguageModel(nn.Module):
     # -- visual tokens -----------------------------------------------------------------
 
     def encode_images(self, batch: Batch) -> torch.Tensor:
-        """Visual tokens [n_images, tokens_per_image, llm_width] for every image in the batch."""
-        vision_trains = any(p.requires_grad for p in self.vision.parameters())
-        with torch.set_grad_enabled(vision_trains and torch.is_grad_enabled()):
-            feats = self.vision(batch.pixel_values.to(self.device))
+        """Visual tokens [n_images, tokens_per_image, llm_width] for every image in the batch.
+
+        `batch.pixel_values` holds images [n, 3, H, W], or precomputed tower features
+        [n, T, D] (from a feature cache), which skip the tower."""
+        if batch.pixel_values.ndim == 3:
+            feats = batch.pixel_values.to(self.device)
+        else:
+            vision_trains = any(p.requires_grad for p in self.vision.parameters())
+            with torch.set_grad_enabled(vision_trains and torch.is_grad_enabled()):
+                feats = self.vision(batch.pixel_values.to(self.device))
         head_out = self.head(feats, batch.instruction_ids, batch.instruction_mask)
         return self.projector(head_out)
 
