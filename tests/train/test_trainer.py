@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -153,3 +154,26 @@ def test_resume_with_a_different_model_is_refused(tiny_parts, tiny_suite, tmp_pa
     changed["model"]["vision"]["drop_cls"] = True
     with pytest.raises(InstructVLError, match="differs from its checkpoint ckpt-0000002 in .*model.head.pool.*model.llm.inject_layer"):
         Trainer(validate(TrainConfig, changed, "t"), tmp_path / "run", tensorboard=False).run()
+
+
+def test_feature_cache_gives_the_same_training(tiny_parts, tiny_suite, tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTVL_CACHE", str(tmp_path / "cache"))
+    plain = Trainer(_cfg(tiny_parts, tiny_suite, steps=3), tmp_path / "plain", tensorboard=False)
+    plain.run()
+    cached = Trainer(_cfg(tiny_parts, tiny_suite, steps=3, feature_cache=True), tmp_path / "cached", tensorboard=False)
+    cached.run()
+    assert _losses(tmp_path / "plain") == pytest.approx(_losses(tmp_path / "cached"), abs=1e-5)
+    shards = list((tmp_path / "cache" / "features").glob("*/shard-*.npy"))
+    assert len(shards) == 1
+    rows = np.load(shards[0], mmap_mode="r")
+    assert rows.shape[1:] == (17, 32)  # 16 patches + CLS, width 32
+    # a second run sharing the tower reuses the cache: nothing new is written
+    Trainer(_cfg(tiny_parts, tiny_suite, steps=1, feature_cache=True), tmp_path / "again", tensorboard=False).run()
+    assert list((tmp_path / "cache" / "features").glob("*/shard-*.npy")) == shards
+
+
+def test_feature_cache_refuses_a_trained_tower(tiny_parts, tiny_suite, tmp_path):
+    data = train_dict(tiny_parts, tiny_suite, steps=1, feature_cache=True)
+    data["stages"][0]["trainable"] = {"vision": True}
+    with pytest.raises(InstructVLError, match="feature_cache needs a frozen vision tower"):
+        Trainer(validate(TrainConfig, data, "t"), tmp_path / "run", tensorboard=False).run()

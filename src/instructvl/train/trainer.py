@@ -197,6 +197,16 @@ class Trainer:
             ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last)
         self.procs.barrier()
 
+    def _feature_cache(self):
+        """The frozen-feature cache when `feature_cache` is on (the tower must stay frozen)."""
+        if not self.cfg.feature_cache:
+            return None
+        if any(stage.trainable.vision for stage in self.cfg.stages):
+            raise InstructVLError("feature_cache needs a frozen vision tower, but a stage trains it (trainable.vision)")
+        from instructvl.train.feature_cache import FeatureCache
+
+        return FeatureCache(self.model.vision)
+
     def _open_stage(self, index: int, stage: StageConfig, data_dir: Path, state: dict | None):
         """Freeze policy, optimizer, schedule and data stream of a stage; restored from
         `state` when a resumed checkpoint was taken inside this stage."""
@@ -237,7 +247,8 @@ class Trainer:
         log = MetricsLog(self.run_dir, tensorboard=self.tensorboard) if self.procs.main else None
         if log is not None and state is not None:
             log.truncate_after(state["step"])
-        collator = self.model.collator(max_length=cfg.max_length)
+        features = self._feature_cache()
+        collator = self.model.collator(max_length=cfg.max_length, vision_features=features)
         step = state["step"] if state else 0
         start = time.perf_counter()
         vals: list[dict] = []
@@ -248,6 +259,9 @@ class Trainer:
                 optimizer, scheduler, stream, stage_step = self._open_stage(index, stage, data_dir, state if state and state["stage"] == index else None)
                 state = None
                 names = list(stream.sampler.sizes)
+                if features is not None:
+                    added = features.ensure([p for samples in stream.data.values() for s in samples for p in s.images])
+                    self._say(f"vision feature cache: {added} images encoded, {len(features.rows)} cached in {features.dir}")
                 self.model.train()
                 wrapped = self.procs.wrap(self.model)
                 task = progress.add_task(stage.name, total=stage.steps, completed=stage_step, loss="-", lr="-", rate="-")
