@@ -26,6 +26,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.data",
     "instructvl.cli.export",
     "instructvl.cli.import_model",
+    "instructvl.cli.pretrain_vision",
     "instructvl.cli.train",
 )
 

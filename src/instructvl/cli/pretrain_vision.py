@@ -1,0 +1,57 @@
+"""`instructvl pretrain-vision`: contrastive pretraining of the offline CLIP vision tower."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from instructvl.cli import app
+from instructvl.cli.common import console, quiet_libraries
+
+
+@app.command("pretrain-vision")
+def pretrain_vision(
+    size: str = typer.Option("tiny", "--size", help="tiny (width 192, 4 layers) or small (width 384, 6 layers); 64 px, patch 8"),
+    steps: int = typer.Option(None, "--steps", help="training steps (default: the cached build's recipe for SIZE)"),
+    out: Path = typer.Option(None, "--out", help="output folder (default: runs/vision/synthvl-clip-SIZE)"),
+    data: Path = typer.Option(None, "--data", help="a SynthVL folder (default: the cached small suite, seed 0, generated once)"),
+    seed: int = typer.Option(None, "--seed", help="initialisation and batch-order seed (default 0)"),
+    batch_size: int = typer.Option(None, "--batch-size", help="images per step (default 128)"),
+    lr: float = typer.Option(None, "--lr", help="peak AdamW learning rate (default 1e-3)"),
+    only: str = typer.Option("", "--only", help="comma-separated held-in datasets to train on (default: all held-in)"),
+    threads: int = typer.Option(2, "--threads", help="torch CPU threads"),
+    no_scene_captions: bool = typer.Option(False, "--no-scene-captions",
+                                           help="captions only from captioning datasets' references"),
+) -> None:
+    """Train a small CLIP ViT against frozen MiniLM caption embeddings (held-in SynthVL only);
+    save it in transformers' CLIP format (load it with vision.source=OUT) with a JSON report."""
+    from dataclasses import replace
+
+    from instructvl.vision_pretrain import RECIPES
+    from instructvl.vision_pretrain.recipe import arch_for
+    from instructvl.vision_pretrain.train import REPORT, pretrain_vision as run
+
+    quiet_libraries()
+    arch_for(size)
+    given = {"steps": steps, "seed": seed, "batch_size": batch_size, "lr": lr}
+    recipe = replace(RECIPES.get(size, RECIPES["tiny"]), size=size, **{k: v for k, v in given.items() if v is not None})
+    if no_scene_captions:
+        recipe = replace(recipe, scene_captions=False)
+    out = out or Path("runs") / "vision" / f"synthvl-clip-{size}"
+    names = [n.strip() for n in only.split(",") if n.strip()] or None
+    report = run(out, data, recipe, names=names, threads=threads)
+    secs = report["seconds"]
+    console.print(f"trained {size} tower ({report['parameters'] / 1e6:.2f}M parameters): {recipe.steps} steps in "
+                  f"{secs['train_s']:.0f} s ({report['s_per_step']:.2f} s/step; {secs['total_s']:.0f} s in all), "
+                  f"loss {report['loss_first']:.3f} -> {report['loss_final']:.3f}", highlight=False)
+    for name, r in report["eval"].items():
+        ret = r["retrieval"]
+        line = (f"  {name} ({r['what']}): image->caption top-1 {ret['top1']:.3f}, top-5 {ret['top5']:.3f} among "
+                f"{ret['candidates']} (chance {ret['chance_top1']:.3f} / {ret['chance_top5']:.3f})")
+        if r["attributes"]:
+            a = r["attributes"]
+            line += (f"; single shapes ({a['images']}): colour {a['colour']:.2f}, shape {a['shape']:.2f}, "
+                     f"both {a['pair']:.2f} (chance {a['chance_colour']:.2f} / {a['chance_shape']:.2f} / {a['chance_pair']:.2f})")
+        console.print(line, highlight=False)
+    console.print(f"saved to {out} (vision: {{kind: clip, source: {out}}}); report: {out / REPORT}", highlight=False)

@@ -1,0 +1,55 @@
+"""Tower sizes and the fixed recipes that build the cached default towers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+
+from instructvl.errors import InstructVLError
+
+VERSION = 1
+"""Bumped when the training code changes what a recipe produces (part of the cache name)."""
+
+# CLIP-architecture ViTs at SynthVL's 64 px: 8 x 8 patches of 8 px, plus the class token.
+SIZES: dict[str, dict] = {
+    "tiny": dict(image_size=64, patch_size=8, hidden_size=192, intermediate_size=768,
+                 num_hidden_layers=4, num_attention_heads=3),
+    "small": dict(image_size=64, patch_size=8, hidden_size=384, intermediate_size=1536,
+                  num_hidden_layers=6, num_attention_heads=6),
+}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything that determines a trained tower: size, steps, optimisation, data, seed."""
+
+    size: str = "tiny"
+    steps: int = 200
+    batch_size: int = 128
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup: int = 10
+    seed: int = 0
+    data_scale: str = "small"   # the SynthVL suite (generated once into the cache) ...
+    data_seed: int = 0          # ... and its generation seed
+    scene_captions: bool = True  # also caption other held-in datasets' images from their scenes
+
+    def key(self) -> str:
+        """A short hash of the recipe and `VERSION` (names the cache folder)."""
+        raw = json.dumps({"version": VERSION, **asdict(self), "arch": arch_for(self.size)}, sort_keys=True)
+        return hashlib.sha256(raw.encode()).hexdigest()[:8]
+
+
+def arch_for(size: str) -> dict:
+    """The `CLIPVisionConfig` keyword arguments of a size; unknown sizes are an error."""
+    if size not in SIZES:
+        raise InstructVLError(f"unknown vision tower size {size!r}; choose one of {', '.join(SIZES)}")
+    return dict(SIZES[size])
+
+
+# The recipes `synthvl-clip:<size>` builds on first use (fixed seed, fixed data).
+RECIPES: dict[str, Recipe] = {
+    "tiny": Recipe(size="tiny"),
+    "small": Recipe(size="small"),
+}

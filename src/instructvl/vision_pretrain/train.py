@@ -1,0 +1,244 @@
+"""The contrastive training loop and the saved tower (transformers' CLIP vision format)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from instructvl.errors import InstructVLError
+from instructvl.models.random_init import seeded
+from instructvl.vision_pretrain.data import eval_sets, training_pairs
+from instructvl.vision_pretrain.evaluate import evaluate
+from instructvl.vision_pretrain.loss import contrastive_loss
+from instructvl.vision_pretrain.recipe import VERSION, Recipe, arch_for
+from instructvl.vision_pretrain.text import TEXT_DIM, TEXT_ENCODER, SentenceEncoder
+
+CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
+CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
+REPORT = "pretrain_report.json"
+HEAD = "contrastive_head.safetensors"
+
+
+class ContrastiveTower(nn.Module):
+    """A `CLIPVisionModel`, a linear map of its pooled output into MiniLM's space, and
+    the learnable log inverse temperature (initialised at log(1/0.07))."""
+
+    def __init__(self, arch: dict) -> None:
+        super().__init__()
+        from transformers import CLIPVisionConfig, CLIPVisionModel
+
+        self.vision = CLIPVisionModel(CLIPVisionConfig(**arch))
+        self.proj = nn.Linear(arch["hidden_size"], TEXT_DIM, bias=False)
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+        self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
+
+    def pixels(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 [n, 3, H, W] -> normalised pixel values, as the saved image processor makes them."""
+        return (images.float() * (1 / 255) - self.mean) / self.std
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        pooled = self.vision(pixel_values=self.pixels(images)).pooler_output
+        return nn.functional.normalize(self.proj(pooled), dim=-1)
+
+    @torch.inference_mode()
+    def embed(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+        was = self.training
+        self.eval()
+        out = torch.cat([self(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+        self.train(was)
+        return out
+
+
+def image_processor(image_size: int):
+    """The CLIP image processor matching training: image_size px, CLIP mean and std."""
+    from transformers import CLIPImageProcessorPil
+
+    return CLIPImageProcessorPil(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size},
+                                 image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD))
+
+
+def lr_at(step: int, recipe: Recipe) -> float:
+    """Linear warm-up over `warmup` steps, then cosine decay to a tenth of the peak."""
+    if step < recipe.warmup:
+        return recipe.lr * (step + 1) / recipe.warmup
+    t = (step - recipe.warmup) / max(1, recipe.steps - recipe.warmup)
+    return recipe.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def _optimizer(model: ContrastiveTower, recipe: Recipe) -> torch.optim.AdamW:
+    decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
+    rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
+    return torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay},
+                              {"params": rest, "weight_decay": 0.0}], lr=recipe.lr)
+
+
+def batches(n_images: int, pools: list[list[int]], recipe: Recipe):
+    """Yields (image indices, caption ids) per step: epochs of seeded permutations, one
+    caption drawn per image from its pool."""
+    gen = torch.Generator().manual_seed(recipe.seed)
+    sizes = torch.tensor([len(p) for p in pools])
+    queue = torch.empty(0, dtype=torch.long)
+    batch = min(recipe.batch_size, n_images)
+    while True:
+        while len(queue) < batch:
+            queue = torch.cat([queue, torch.randperm(n_images, generator=gen)])
+        idx, queue = queue[:batch], queue[batch:]
+        pick = (torch.rand(batch, generator=gen) * sizes[idx]).long()
+        yield idx, torch.tensor([pools[i][k] for i, k in zip(idx.tolist(), pick.tolist())])
+
+
+@contextmanager
+def _threads(n: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(max(1, min(n, os.cpu_count() or 1)))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _Bar:
+    """A rich progress bar (steps, loss, ETA) on stderr, or nothing."""
+
+    def __init__(self, show: bool, console=None) -> None:
+        self.progress = None
+        if show:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                                     TimeRemainingColumn(), console=console or Console(stderr=True))
+
+    def __enter__(self):
+        if self.progress:
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.progress:
+            self.progress.__exit__(*exc)
+
+    def task(self, description: str, total: int | None) -> Any:
+        return self.progress.add_task(description, total=total, info="") if self.progress else None
+
+    def update(self, task, **kw) -> None:
+        if self.progress and task is not None:
+            self.progress.update(task, **kw)
+
+
+def pretrain_vision(out: str | Path, data_root: str | Path | None = None, recipe: Recipe = Recipe(),
+                    names: list[str] | None = None, eval_limit: int | None = None,
+                    show_progress: bool = True, console=None, threads: int = 2) -> dict:
+    """Trains a tower by `recipe` on the held-in `train` splits of `data_root` (default: the
+    cached SynthVL suite of `recipe.data_scale` / `data_seed`, generated once), evaluates
+    retrieval, and writes `out` atomically: config.json + model.safetensors
+    (`CLIPVisionModel`), preprocessor_config.json, the contrastive head and the JSON report
+    (also returned). `names` restricts the held-in datasets; held-out ones are refused."""
+    out = Path(out)
+    arch = arch_for(recipe.size)
+    if recipe.steps < 1 or recipe.batch_size < 2:
+        raise InstructVLError("pretrain-vision needs steps >= 1 and batch size >= 2")
+    timing: dict[str, float] = {}
+    start = time.perf_counter()
+    with _threads(threads), _Bar(show_progress, console) as bar:
+        if data_root is None:
+            from instructvl.data.synthvl.cache import default_suite
+
+            task = bar.task(f"SynthVL {recipe.data_scale} suite (generated once)", None)
+            data_root = default_suite(recipe.data_scale, recipe.data_seed)
+            bar.update(task, total=1, completed=1)
+        pairs = training_pairs(data_root, arch["image_size"], names, recipe.scene_captions)
+        sets = eval_sets(data_root, arch["image_size"], eval_limit)
+        timing["data_s"] = time.perf_counter() - start
+
+        t0 = time.perf_counter()
+        text = SentenceEncoder()
+        task = bar.task("embedding captions (MiniLM, frozen)", len(pairs.captions))
+        text_emb = text.encode(pairs.captions, progress=lambda k: bar.update(task, advance=k))
+        timing["embed_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        model = seeded(recipe.seed, lambda: ContrastiveTower(arch))
+        opt = _optimizer(model, recipe)
+        losses: list[float] = []
+        task = bar.task(f"training {recipe.size} tower", recipe.steps)
+        stream = batches(len(pairs.images), pairs.pools, recipe)
+        model.train()
+        for step in range(recipe.steps):
+            idx, caps = next(stream)
+            for group in opt.param_groups:
+                group["lr"] = lr_at(step, recipe)
+            loss = contrastive_loss(model(pairs.images[idx]), text_emb[caps], caps, model.logit_scale)
+            if not torch.isfinite(loss):
+                raise InstructVLError(f"pretrain-vision: loss is {loss.item()} at step {step}")
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            losses.append(round(loss.item(), 5))
+            recent = sum(losses[-10:]) / len(losses[-10:])
+            bar.update(task, advance=1, info=f"loss {recent:.3f}  T {1 / model.logit_scale.exp().item():.3f}")
+        timing["train_s"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
+        cache: dict[str, torch.Tensor] = {}
+
+        def embed_text(texts: list[str]) -> torch.Tensor:
+            missing = [t for t in dict.fromkeys(texts) if t not in cache]
+            if missing:
+                cache.update(zip(missing, text.encode(missing)))
+            return torch.stack([cache[t] for t in texts])
+
+        results = evaluate(sets, model.embed, embed_text)
+        timing["eval_s"] = time.perf_counter() - t0
+    timing["total_s"] = time.perf_counter() - start
+    report = {
+        "version": VERSION, "recipe": asdict(recipe), "recipe_key": recipe.key(), "arch": arch,
+        "parameters": sum(p.numel() for p in model.vision.parameters()),
+        "text_encoder": TEXT_ENCODER, "data": {
+            "root": str(data_root), "datasets": pairs.counts, "images": len(pairs.images),
+            "captions": len(pairs.captions), "held_out_read_for_training": False},
+        "steps": recipe.steps, "seconds": {k: round(v, 2) for k, v in timing.items()},
+        "s_per_step": round(timing["train_s"] / recipe.steps, 3),
+        "loss_first": losses[0], "loss_final": round(sum(losses[-10:]) / len(losses[-10:]), 5),
+        "temperature_final": round(1 / model.logit_scale.exp().item(), 5),
+        "loss_curve": losses, "eval": results,
+    }
+    save_tower(model, out, report)
+    return report
+
+
+def save_tower(model: ContrastiveTower, out: Path, report: dict) -> None:
+    """Writes the tower folder aside and renames it into place (replacing an older one)."""
+    from safetensors.torch import save_file
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
+    try:
+        model.vision.save_pretrained(staging)
+        image_processor(model.vision.config.image_size).save_pretrained(staging)
+        save_file({"proj.weight": model.proj.weight.detach().contiguous(),
+                   "logit_scale": model.logit_scale.detach().reshape(1)}, str(staging / HEAD))
+        (staging / REPORT).write_text(json.dumps(report, indent=2) + "\n")
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=out.name + ".old.", dir=out.parent))
+            os.replace(out, old / "tower")
+        os.replace(staging, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
