@@ -57,3 +57,14 @@ def test_pinned_recipe_key(micro_recipe):
     (old / "config.json").write_text("{}")
     assert resolve("synthvl-clip:tiny@0000beef") == str(old)
     assert current != "0000beef"
+
+
+def test_saved_configs_pin_the_tower_recipe():
+    from instructvl.models.sources import pinned
+    from instructvl.vision_pretrain.build import tower_dir
+
+    key = tower_dir("tiny").name.rsplit("-", 1)[-1]
+    assert pinned("synthvl-clip:tiny") == f"synthvl-clip:tiny@{key}"
+    assert pinned(f"synthvl-clip:tiny@{key}") == f"synthvl-clip:tiny@{key}"
+    assert pinned("openai/clip-vit-large-patch14") == "openai/clip-vit-large-patch14"
+    assert pinned(None) is None

@@ -120,6 +120,16 @@ def convert_gguf(gguf_path: Path, kind: str) -> Path:
     return target
 
 
+def pinned(source: str | None) -> str | None:
+    """`synthvl-clip:<size>` pinned to the recipe currently built (`...@<key>`), so a saved
+    model reloads the very tower it was trained with; any other source is unchanged."""
+    if source is None or not source.startswith(SYNTHVL_CLIP_SCHEME) or "@" in source:
+        return source
+    from instructvl.vision_pretrain.build import tower_dir
+
+    return f"{source}@{tower_dir(source[len(SYNTHVL_CLIP_SCHEME):]).name.rsplit('-', 1)[-1]}"
+
+
 def prefix_renamer(rules: list[tuple[str, str]]):
     """A key renamer for `read_safetensors`: the first rule whose prefix a key starts with
     swaps that prefix for its replacement; keys no rule matches are skipped (None)."""

@@ -364,7 +364,9 @@ class VisionLanguageModel(nn.Module):
         params = dict(self.named_parameters())
         keys = self._saved_keys()
         state = {k: params[k].detach().to("cpu").contiguous().clone() for k in keys}
-        meta = {"model": self.config.model_dump(mode="json"), "instructvl_version": __version__, "saved_keys": keys}
+        config = self.config.model_dump(mode="json")
+        config["vision"]["source"] = sources.pinned(config["vision"]["source"])
+        meta = {"model": config, "instructvl_version": __version__, "saved_keys": keys}
         tmp_weights = directory / f".{WEIGHTS_FILE}.tmp"
         tmp_config = directory / f".{MODEL_CONFIG_FILE}.tmp"
         save_file(state, str(tmp_weights), metadata={"format": "pt"})
