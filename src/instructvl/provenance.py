@@ -6,7 +6,7 @@ import importlib.metadata
 import platform
 import sys
 
-PACKAGES = ("instructvl", "torch", "transformers", "accelerate", "peft", "safetensors", "tokenizers", "numpy", "pillow")
+PACKAGES = ("instructvl", "torch", "transformers", "accelerate", "peft", "safetensors", "tokenizers", "numpy", "pillow", "scikit-learn")
 
 
 def package_versions() -> dict[str, str | None]:

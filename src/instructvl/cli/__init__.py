@@ -26,6 +26,8 @@ _COMMAND_MODULES = (
     "instructvl.cli.data",
     "instructvl.cli.export",
     "instructvl.cli.import_model",
+    "instructvl.cli.eval",
+    "instructvl.cli.compare",
     "instructvl.cli.pretrain_vision",
     "instructvl.cli.train",
 )

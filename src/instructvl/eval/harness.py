@@ -1,0 +1,180 @@
+"""`evaluate`: prepare, infer and score a list of tasks into a run folder.
+
+    from instructvl.eval.harness import evaluate
+    results = evaluate(model, "held-out", "runs/eval-tiny")              # the model
+    evaluate(model, "held-out", "runs/eval-tiny-text", no_image=True)    # text-only baseline
+    results["tasks"][i]["score"], ["baseline"], results["averages"]["held-out"]
+
+Phases can run separately (`phases=("prepare",)`, `("infer",)`, `("score",)`); each is
+resumable. Several processes can share the inference: give each `shard=(i, n)` and
+`phases=("prepare", "infer")`, then score once. The run folder records what produced
+it (`run.json`); reusing a folder with a different model, seed, image setting or task
+spec is an error, so predictions of different setups never mix.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from instructvl.data.schema import Sample
+from instructvl.errors import InstructVLError
+from instructvl.eval import baselines
+from instructvl.eval.infer import infer_task, shard_of
+from instructvl.eval.prepare import prepare_samples, training_answers
+from instructvl.eval.progress import task_progress
+from instructvl.eval.provenance import model_record
+from instructvl.provenance import environment
+from instructvl.eval.records import prediction_path, read_json, read_jsonl, read_predictions, write_json, write_jsonl
+from instructvl.eval.report import build_results, write_report
+from instructvl.eval.metrics import compute
+from instructvl.eval.scoring import metric_inputs, metric_options_for
+from instructvl.eval.spec import TaskSpec, resolve_tasks, spec_hash, with_overrides
+
+PHASES = ("prepare", "infer", "score")
+
+
+def select_specs(tasks: str | list, mode: str | None = None) -> list[TaskSpec]:
+    """Specs from names / groups (or specs as they are), with the template mode overridden."""
+    if isinstance(tasks, str) or all(isinstance(t, str) for t in tasks):
+        specs = resolve_tasks(tasks)
+    else:
+        specs = list(tasks)
+    return [with_overrides(s, mode=mode) for s in specs]
+
+
+def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
+    for key in ("no_image", "seed"):
+        if key in existing and existing[key] != run[key]:
+            raise InstructVLError(f"{run_dir} holds a run with {key}={existing[key]!r}, not {run[key]!r}; use another --out")
+    old, new = (existing.get("model") or {}).get("config_hash"), (run.get("model") or {}).get("config_hash")
+    if old and new and old != new:
+        raise InstructVLError(f"{run_dir} holds predictions of another model (config {old}, now {new}); use another --out")
+    for name, digest in run["tasks"].items():
+        if existing.get("tasks", {}).get(name, digest) != digest:
+            raise InstructVLError(
+                f"{run_dir}: task {name!r} was run with spec {existing['tasks'][name]}, now {digest}; use another --out"
+            )
+
+
+def open_run(run_dir: Path, specs: list[TaskSpec], model, model_name: str | None, no_image: bool, seed: int) -> dict:
+    """Creates or checks run.json (what produced the run) and returns it, merged."""
+    run = {
+        "model": model_record(model, model_name) if model is not None else None,
+        "no_image": no_image,
+        "seed": seed,
+        "versions": environment(),
+        "tasks": {s.name: spec_hash(s) for s in specs},
+    }
+    existing = read_json(run_dir / "run.json")
+    if existing:
+        _check_same(existing, run, run_dir)
+        run = {**existing, **{k: v for k, v in run.items() if v is not None}, "tasks": {**existing["tasks"], **run["tasks"]}}
+    write_json(run_dir / "run.json", run)
+    return run
+
+
+def prepared(run_dir: Path, spec: TaskSpec, limit: int | None, seed: int, data, data_root, keep_limit: bool = False) -> list[Sample]:
+    """The task's prompts from <run>/prepared, made now unless they were made with these
+    settings (with `keep_limit`, whatever limit they were made with)."""
+    path, meta_path = run_dir / "prepared" / f"{spec.name}.jsonl", run_dir / "prepared" / f"{spec.name}.json"
+    meta = {"spec_hash": spec_hash(spec), "limit": limit, "seed": seed}
+    old = read_json(meta_path)
+    same = old and all(old.get(k) == v for k, v in meta.items() if not (keep_limit and k == "limit"))
+    if same and path.is_file():
+        return [Sample.from_json(row) for row in read_jsonl(path)]
+    samples = prepare_samples(spec, data, data_root, seed, limit)
+    majority = None if spec.output == "rank" else baselines.majority_answer(spec, samples, training_answers(spec, data))
+    write_jsonl(path, (s.to_json() for s in samples))
+    write_json(meta_path, {**meta, "n": len(samples), "majority": majority})
+    return samples
+
+
+def effective_limit(spec: TaskSpec, limit: int | None) -> int | None:
+    """`limit` if given (0: every sample), else the spec's default limit."""
+    if limit is None:
+        return spec.limit
+    return limit or None
+
+
+def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int) -> dict[str, Any]:
+    """Scores one task, writes <run>/scored/<task>.jsonl, and returns its results entry."""
+    rows = read_predictions(run_dir, spec.name)
+    meta = read_json(run_dir / "prepared" / f"{spec.name}.json") or {}
+    record: dict[str, Any] = {
+        "task": spec.name, "group": spec.group, "metric": spec.metric, "n": len(samples), "score": None,
+        "extra": {}, "spec": spec.resolved(), "spec_hash": spec_hash(spec), "seed": seed, "mode": spec.mode,
+        "template": spec.template or "dataset's own", "limit": meta.get("limit"),
+        "normalisation": spec.normalisation if spec.output == "rank" else None,
+        "seconds": round(sum(rows[s.id].get("seconds", 0.0) for s in samples if s.id in rows), 2),
+    }
+    preds, refs = metric_inputs(spec, samples, rows)  # missing predictions: an error
+    try:
+        result = compute(spec.metric, preds, refs, **metric_options_for(spec))
+    except InstructVLError as exc:  # e.g. AUC on a sample with one class: shown in the report
+        record["error"] = str(exc)
+    else:
+        record.update(score=result.score, extra=result.extra)
+        write_jsonl(run_dir / "scored" / f"{spec.name}.jsonl", (
+            {"id": s.id, "prediction": p, "reference": r, "value": v}
+            for s, p, r, v in zip(samples, preds, refs, result.per_sample)
+        ))
+    majority = tuple(meta["majority"]) if meta.get("majority") else None
+    record["baseline"] = baselines.baseline(spec, samples, majority)  # type: ignore[arg-type]
+    return record
+
+
+def evaluate(
+    model,
+    tasks: str | list,
+    out_dir: str | Path,
+    *,
+    limit: int | None = None,
+    no_image: bool = False,
+    data: str | Path | None = None,
+    data_root: str | Path | None = None,
+    seed: int = 0,
+    mode: str | None = None,
+    batch_size: int | None = None,
+    shard: tuple[int, int] = (0, 1),
+    phases: tuple[str, ...] = PHASES,
+    model_name: str | None = None,
+    progress: bool = True,
+    announce: Callable[[str], None] = print,
+) -> dict[str, Any] | None:
+    """Evaluates `model` on `tasks` (names, groups such as "held-out", or specs) into
+    `out_dir`; returns the results (None when the score phase did not run).
+
+    `limit`: samples per task (None: each spec's default, 0: all). `no_image`: the
+    text-only baseline. `data`: a SynthVL folder (default: the cached small suite);
+    `data_root`: where real benchmarks are. `mode`: template mode override."""
+    unknown = set(phases) - set(PHASES)
+    if unknown:
+        raise InstructVLError(f"unknown phases {sorted(unknown)}; phases: {', '.join(PHASES)}")
+    if "infer" in phases and model is None:
+        raise InstructVLError("the infer phase needs a model")
+    if not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
+        raise InstructVLError(f"shard must be (index, count) with 0 <= index < count, got {shard}")
+    run_dir = Path(out_dir)
+    specs = select_specs(tasks, mode)
+    run = open_run(run_dir, specs, model, model_name, no_image, seed)
+    keep = "prepare" not in phases
+    samples = {s.name: prepared(run_dir, s, effective_limit(s, limit), seed, data, data_root, keep) for s in specs}
+    if "infer" in phases:
+        model.eval()
+        with task_progress(progress) as bars:
+            for spec in specs:
+                mine = shard_of(samples[spec.name], shard)
+                done = set(read_predictions(run_dir, spec.name))
+                advance = bars.add(spec.name, total=len(mine), completed=sum(s.id in done for s in mine))
+                infer_task(model, spec, mine, prediction_path(run_dir, spec.name, shard), done,
+                           no_image=no_image, batch_size=batch_size, on_batch=advance)
+    if "score" not in phases:
+        return None
+    started = time.perf_counter()
+    records = [task_record(run_dir, s, samples[s.name], seed) for s in specs]
+    results = build_results(run, records)
+    json_path, md_path = write_report(run_dir, results)
+    announce(f"scored {len(records)} tasks in {time.perf_counter() - started:.1f} s: {md_path}, {json_path}")
+    return results

@@ -1,0 +1,78 @@
+"""The infer phase: model outputs for a task's prompts, written to disk batch by batch.
+
+Generate tasks store the decoded text (`raw`; post-processing happens when scoring);
+rank tasks store each candidate's (summed log-probability, token count) from
+`score_candidates`, so the normalisation is applied when scoring. A rerun skips the
+samples that already have a prediction (in any shard's file); `shard=(i, n)` takes
+every n-th sample from the i-th, for work split across processes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from instructvl.data.schema import IMAGE_MARKER, Sample, Turn
+from instructvl.eval.records import append_jsonl
+from instructvl.eval.spec import TaskSpec
+from instructvl.eval.targets import candidates_for
+
+DEFAULT_BATCH_SIZE = 16
+CHUNK_SIZE = 32
+
+
+def strip_images(sample: Sample) -> Sample:
+    """The text-only version of a prompt: no images, no image markers (the LLM baseline)."""
+    turns = [Turn(t.role, t.content.replace(IMAGE_MARKER, "").strip()) for t in sample.turns]
+    return dataclasses.replace(sample, images=[], turns=turns)
+
+
+def shard_of(samples: list[Sample], shard: tuple[int, int]) -> list[Sample]:
+    """The samples process `shard = (index, count)` is responsible for."""
+    index, count = shard
+    return samples[index::count]
+
+
+def predict_batch(model, collator, spec: TaskSpec, samples: list[Sample]) -> list[dict]:
+    """One prediction row per sample: decoded text, or candidate log-probabilities."""
+    batch = collator.prompt_batch(samples)
+    with torch.inference_mode():
+        if spec.output == "rank":
+            scores = model.score_candidates(batch, [candidates_for(spec, s) for s in samples], chunk_size=CHUNK_SIZE)
+            return [{"id": s.id, "scores": [[lp, n] for lp, n in row]} for s, row in zip(samples, scores)]
+        ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, num_beams=1)
+    tok = model.llm.tokenizer
+    return [{"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row)} for s, row in zip(samples, ids)]
+
+
+def infer_task(
+    model,
+    spec: TaskSpec,
+    samples: list[Sample],
+    path: Path,
+    done: set[str],
+    *,
+    no_image: bool = False,
+    batch_size: int | None = None,
+    on_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Predicts the samples not in `done`, appending each batch's rows to `path`; returns
+    how many were predicted. `on_batch(n)` reports progress."""
+    todo = [s for s in samples if s.id not in done]
+    if no_image:
+        todo = [strip_images(s) for s in todo]
+    size = spec.batch_size or batch_size or DEFAULT_BATCH_SIZE
+    collator = model.collator()
+    for start in range(0, len(todo), size):
+        chunk = todo[start : start + size]
+        began = time.perf_counter()
+        rows = predict_batch(model, collator, spec, chunk)
+        seconds = (time.perf_counter() - began) / len(chunk)
+        append_jsonl(path, [{**row, "seconds": round(seconds, 4)} for row in rows])
+        if on_batch is not None:
+            on_batch(len(chunk))
+    return len(todo)

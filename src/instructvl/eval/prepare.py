@@ -1,0 +1,148 @@
+"""The prepare phase: a task's evaluation samples, formatted as prompts.
+
+SynthVL sources read `<data>/<dataset>/<split>.jsonl` (default data: the small suite,
+seed 0, generated once into the instructvl cache). Public-format sources run the
+format reader on annotation paths under the data root. Either way the raw samples get
+the spec's template set (`metadata["task"]`), its fixed candidates if any, and are
+formatted in the spec's mode with the final answer removed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import shutil
+from collections import Counter
+from pathlib import Path
+
+from instructvl.data.formatting import format_sample
+from instructvl.data.schema import Sample, Turn
+from instructvl.errors import InstructVLError
+from instructvl.eval.spec import FormatSource, SynthVLSource, TaskSpec
+
+log = logging.getLogger("instructvl.eval")
+DEFAULT_SCALE, DEFAULT_SEED = "small", 0
+
+
+def default_suite_dir() -> Path:
+    """Where the default SynthVL suite lives: <instructvl cache>/synthvl-small-seed0."""
+    from instructvl.models.sources import cache_dir
+
+    return cache_dir() / f"synthvl-{DEFAULT_SCALE}-seed{DEFAULT_SEED}"
+
+
+def ensure_suite(data: str | Path | None, announce=print) -> Path:
+    """The SynthVL folder to read: `data` (which must exist), or the cached default
+    suite, generated on first use (about 6 s) into a temporary folder then renamed."""
+    if data is not None:
+        root = Path(data)
+        if not (root / "manifest.json").is_file():
+            raise InstructVLError(f"{root} is not a SynthVL folder (no manifest.json); write one with `instructvl data synth --out {root}`")
+        return root
+    root = default_suite_dir()
+    if (root / "manifest.json").is_file():
+        return root
+    from instructvl.data.synthvl.generate import generate_suite
+
+    announce(f"generating the SynthVL {DEFAULT_SCALE} suite (seed {DEFAULT_SEED}) into {root}, once")
+    tmp = root.with_name(f"{root.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    generate_suite(tmp, DEFAULT_SCALE, seed=DEFAULT_SEED)
+    try:
+        os.replace(tmp, root)
+    except OSError:  # another process finished first
+        shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def default_data_root() -> Path:
+    """Where real benchmarks are looked for without --data-root: $INSTRUCTVL_DATA, else <cache>/data."""
+    from instructvl.models.sources import cache_dir
+
+    return Path(os.environ.get("INSTRUCTVL_DATA") or cache_dir() / "data")
+
+
+def _under(root: Path, path: str) -> Path:
+    return Path(path) if Path(path).is_absolute() else root / path
+
+
+def read_format_source(spec: TaskSpec, data_root: str | Path | None, limit: int | None) -> list[Sample]:
+    """Raw samples of a public-format source; missing files are a clear error."""
+    from instructvl.data.formats import read_dataset
+
+    src = spec.source
+    assert isinstance(src, FormatSource)
+    root = Path(data_root) if data_root is not None else default_data_root()
+    paths = [_under(root, p) for p in src.annotations]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise InstructVLError(
+            f"task {spec.name}: annotation file(s) {missing} not found; put the {src.format} data under "
+            f"{root} as the spec says ({', '.join(src.annotations)}) or pass --data-root"
+        )
+    image_root = _under(root, src.image_root) if src.image_root else None
+    result = read_dataset(src.format, paths, image_root, dataset=spec.name, limit=limit, **src.options)
+    if result.skipped:
+        log.warning("%s", result.summary())
+    if not result.samples:
+        raise InstructVLError(f"task {spec.name}: no samples read ({result.summary()})")
+    return result.samples
+
+
+def read_raw(spec: TaskSpec, data: str | Path | None, data_root: str | Path | None, limit: int | None, split: str | None = None) -> list[Sample]:
+    """The raw samples of a task's source (the first `limit`); `split` reads another
+    split of a SynthVL dataset (the training split, for the majority baseline)."""
+    if isinstance(spec.source, SynthVLSource):
+        from instructvl.data.synthvl.loader import load_raw
+
+        root = ensure_suite(data)
+        samples, report = load_raw(root, spec.source.dataset, split or spec.source.split)
+        if report.skipped:
+            log.warning("%s", report.summary())
+        return samples[:limit] if limit else samples
+    return read_format_source(spec, data_root, limit)
+
+
+def for_prompt(spec: TaskSpec, raw: Sample, seed: int) -> Sample:
+    """One raw sample as the evaluation prompt of `spec` (template, candidates, mode)."""
+    metadata = dict(raw.metadata)
+    if spec.template:
+        metadata["task"] = spec.template
+    turns = list(raw.turns)
+    if not any(t.role == "user" for t in turns):
+        turns.insert(0, Turn("user", ""))  # captions: the template is the whole instruction
+    candidates = list(spec.candidates) if isinstance(spec.candidates, list) else raw.candidates
+    sample = dataclasses.replace(raw, turns=turns, metadata=metadata, candidates=candidates)
+    return format_sample(sample, spec.mode, seed, with_target=False)
+
+
+def prepare_samples(spec: TaskSpec, data=None, data_root=None, seed: int = 0, limit: int | None = None) -> list[Sample]:
+    """The task's evaluation prompts (the first `limit` samples), with unique ids checked."""
+    samples = [for_prompt(spec, raw, seed) for raw in read_raw(spec, data, data_root, limit)]
+    repeated = [i for i, n in Counter(s.id for s in samples).items() if n > 1]
+    if repeated:
+        raise InstructVLError(f"task {spec.name}: sample ids repeat ({repeated[:3]}); predictions are keyed by id")
+    return samples
+
+
+def training_answers(spec: TaskSpec, data=None) -> list[str] | None:
+    """Answers of the task's training split (SynthVL held-in sets), for the majority
+    baseline; None when the task has no training split."""
+    if not isinstance(spec.source, SynthVLSource) or spec.held_out:
+        return None
+    return [a for s in read_raw(spec, data, None, None, split="train") for a in answers_of(s, spec.metric)]
+
+
+def answers_of(sample: Sample, metric: str) -> list[str]:
+    """The answer texts a sample contributes to a majority count: every reference caption
+    for CIDEr, else its answer (or its most common reference)."""
+    refs = [r for r in sample.references or [] if isinstance(r, str)]
+    if metric == "cider":
+        if refs:
+            return refs
+        last = sample.turns[-1] if sample.turns else None
+        return [last.content] if last is not None and last.role == "assistant" else []
+    if isinstance(sample.answer, str):
+        return [sample.answer]
+    return [Counter(refs).most_common(1)[0][0]] if refs else []

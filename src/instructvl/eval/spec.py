@@ -1,0 +1,168 @@
+"""Evaluation tasks as data: a typed `TaskSpec` per task, read from `eval/tasks/*.yaml`.
+
+A task file holds `defaults` (merged under every task of the file) and `tasks`, a
+mapping from task name to its fields. A spec names its data source (a SynthVL dataset
+and split, or a public-format reader with annotation paths), the prompt template set and
+formatting mode, the output type (`generate` or `rank`) and, for ranking, the candidates,
+the length normalisation (`sum` or `mean` log-probability per token) and the positive
+candidate for AUC; the answer post-processing, the metric and its options, and the
+generation length. `spec_hash` fingerprints the resolved spec; results record both.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from instructvl.config.loader import read_yaml, validate
+from instructvl.errors import InstructVLError
+from instructvl.eval.metrics import METRICS, metric_options
+from instructvl.eval.postprocess import check_ops
+from instructvl.eval.provenance import fingerprint
+
+RANK_METRICS = ("top1", "auc", "mrr")
+GROUPS = {"held-in": "SynthVL held-in tasks (their val split)", "held-out": "SynthVL held-out tasks (test split)",
+          "synthvl": "all 26 SynthVL tasks", "real": "the real Table-1 benchmarks (need --data-root)",
+          "all": "every task"}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SynthVLSource(_Strict):
+    """A split of a SynthVL dataset (under `--data`, or the cached small suite)."""
+
+    kind: Literal["synthvl"] = "synthvl"
+    dataset: str
+    split: str
+
+
+class FormatSource(_Strict):
+    """A public dataset read by `instructvl.data.formats.read_dataset`. Paths are
+    relative to the data root (`--data-root`), or absolute."""
+
+    kind: Literal["format"] = "format"
+    format: str
+    annotations: list[str]
+    image_root: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class TaskSpec(_Strict):
+    """One evaluation task (see the module docstring)."""
+
+    name: str
+    version: int = 1
+    suite: Literal["synthvl", "real"]
+    held_out: bool
+    category: str = ""
+    source: Union[SynthVLSource, FormatSource]
+    template: str | None = None  # template task type; None keeps the sample's own
+    mode: str = "instruction"
+    output: Literal["generate", "rank"]
+    candidates: Union[Literal["sample"], list[str]] = "sample"
+    normalisation: Literal["sum", "mean"] = "sum"
+    positive: str | None = None
+    max_new_tokens: int = Field(10, ge=1)
+    postprocess: list[str] = Field(default_factory=lambda: ["first_line", "strip"])
+    metric: str
+    metric_options: dict[str, Any] = Field(default_factory=dict)
+    limit: int | None = Field(None, ge=1)
+    batch_size: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TaskSpec":
+        if self.metric not in METRICS:
+            raise ValueError(f"unknown metric {self.metric!r}; known: {sorted(METRICS)}")
+        unknown = sorted(set(self.metric_options) - set(metric_options(self.metric)))
+        if unknown:
+            raise ValueError(f"metric {self.metric!r} has no options {unknown}; it takes {sorted(metric_options(self.metric))}")
+        if self.output == "rank" and self.metric not in RANK_METRICS:
+            raise ValueError(f"a rank task is scored by one of {RANK_METRICS}, not {self.metric!r}")
+        if self.metric == "auc" and (self.output != "rank" or not self.positive):
+            raise ValueError("an auc task ranks candidates and names its `positive` candidate")
+        check_ops(self.postprocess)
+        return self
+
+    @property
+    def group(self) -> str:
+        """Where the task's score is averaged: held-in, held-out, or real."""
+        return "real" if self.suite == "real" else ("held-out" if self.held_out else "held-in")
+
+    def resolved(self) -> dict[str, Any]:
+        """The spec as plain JSON data (what results record)."""
+        return self.model_dump(mode="json")
+
+
+def spec_hash(spec: TaskSpec) -> str:
+    """A short fingerprint of the resolved spec (changes whenever any field does)."""
+    return fingerprint(spec.resolved())
+
+
+def parse_task_file(path: Path) -> dict[str, TaskSpec]:
+    """The specs of one task file (`defaults` merged under each entry of `tasks`)."""
+    data = read_yaml(path)
+    unknown = set(data) - {"defaults", "tasks"}
+    if unknown or not isinstance(data.get("tasks"), dict):
+        raise InstructVLError(f"{path}: expected keys 'defaults' and 'tasks' (a mapping of task names), got {sorted(data)}")
+    defaults = data.get("defaults") or {}
+    specs = {}
+    for name, fields in data["tasks"].items():
+        merged = {**defaults, **(fields or {}), "name": name}
+        specs[name] = validate(TaskSpec, merged, f"task {name!r} in {path.name}")
+    return specs
+
+
+@functools.lru_cache(maxsize=None)
+def all_specs() -> dict[str, TaskSpec]:
+    """Every packaged task spec by name."""
+    specs: dict[str, TaskSpec] = {}
+    folder = Path(str(resources.files("instructvl.eval").joinpath("tasks")))
+    for path in sorted(folder.glob("*.yaml"), key=lambda p: (p.name != "synthvl.yaml", p.name)):
+        for name, spec in parse_task_file(path).items():
+            if name in specs:
+                raise InstructVLError(f"task {name!r} is defined twice (again in {path.name})")
+            specs[name] = spec
+    return specs
+
+
+def group_members(group: str) -> list[str]:
+    """Task names in a group (see `GROUPS`)."""
+    specs = all_specs().values()
+    if group in ("synthvl", "real"):
+        return [s.name for s in specs if s.suite == group]
+    if group == "all":
+        return [s.name for s in specs]
+    return [s.name for s in specs if s.group == group]
+
+
+def resolve_tasks(selection: str | list[str]) -> list[TaskSpec]:
+    """Specs for a comma-separated list (or list) of task names and group names."""
+    items = selection.split(",") if isinstance(selection, str) else list(selection)
+    names: list[str] = []
+    for item in (i.strip() for i in items):
+        if not item:
+            continue
+        if item in GROUPS:
+            names += group_members(item)
+        elif item in all_specs():
+            names.append(item)
+        else:
+            groups = ", ".join(GROUPS)
+            raise InstructVLError(f"unknown task {item!r}; groups: {groups}; tasks: {', '.join(all_specs())}")
+    if not names:
+        raise InstructVLError(f"no task selected; name tasks or a group ({', '.join(GROUPS)})")
+    return [all_specs()[n] for n in dict.fromkeys(names)]
+
+
+def with_overrides(spec: TaskSpec, **fields: Any) -> TaskSpec:
+    """A copy of `spec` with fields replaced (None values are ignored), re-validated."""
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if not changes:
+        return spec
+    return validate(TaskSpec, {**spec.resolved(), **changes}, f"task {spec.name!r}")  # type: ignore[return-value]

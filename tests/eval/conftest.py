@@ -1,0 +1,37 @@
+"""Shared fixtures: a tiny SynthVL subset and a tiny random model (built once per session)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from instructvl.data.synthvl.generate import Scale, generate_suite
+from tests.models.helpers import build
+
+NAMES = ["vsr", "iconqa", "memes", "visdial", "gqa", "nocaps", "vqa"]
+
+
+@pytest.fixture(scope="session")
+def suite(tmp_path_factory) -> Path:
+    """Seven SynthVL datasets (every output type and metric), 12 train / 6 val / 8 test."""
+    root = tmp_path_factory.mktemp("synthvl-eval")
+    generate_suite(root, Scale(train=12, val=6, test=8), seed=3, names=NAMES)
+    return root
+
+
+@pytest.fixture(scope="session")
+def model(tiny_parts):
+    """A tiny random Llama with an instruction-aware Q-Former (4 visual tokens)."""
+    return build(tiny_parts)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny models run far faster on one thread, above all on a shared machine (OpenMP
+    threads wait on each other); the setting is restored after each test."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -1,0 +1,128 @@
+"""The harness on a tiny random model: ranking against step-by-step log-probabilities,
+resuming an interrupted run without recomputing, shards merged at score time, and the
+text-only baseline."""
+
+import json
+
+import pytest
+
+from instructvl.data.schema import Sample
+from instructvl.errors import InstructVLError
+from instructvl.eval.harness import evaluate, select_specs
+from instructvl.eval.records import read_jsonl
+from tests.models.test_scoring_and_generation import _stepwise_logprob
+
+
+def scored(run, task):
+    return {row["id"]: row for row in read_jsonl(run / "scored" / f"{task}.jsonl")}
+
+
+def test_ranking_picks_the_highest_stepwise_summed_logprob(model, suite, tmp_path):
+    evaluate(model, "vsr,iconqa", tmp_path, limit=3, data=suite, progress=False, announce=lambda m: None)
+    for task in ("vsr", "iconqa"):
+        samples = [Sample.from_json(r) for r in read_jsonl(tmp_path / "prepared" / f"{task}.jsonl")]
+        spec = select_specs(task)[0]
+        chosen = scored(tmp_path, task)
+        for s in samples:
+            by_hand = [_stepwise_logprob(model, s, c) for c in s.candidates]
+            if spec.normalisation == "mean":
+                by_hand = [lp / len(model.formatter.answer_ids(c)) for lp, c in zip(by_hand, s.candidates)]
+            assert chosen[s.id]["prediction"] == max(range(len(by_hand)), key=by_hand.__getitem__)
+
+
+class Counting:
+    """Wraps a model, counting the samples it is asked about; can fail after some calls."""
+
+    def __init__(self, model, fail_after=None):
+        self.model, self.fail_after, self.samples, self.calls = model, fail_after, 0, 0
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def _count(self, batch):
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise KeyboardInterrupt("interrupted")
+        self.calls += 1
+        self.samples += len(batch)
+
+    def generate(self, batch, **kw):
+        self._count(batch)
+        return self.model.generate(batch, **kw)
+
+    def score_candidates(self, batch, candidates, **kw):
+        self._count(batch)
+        return self.model.score_candidates(batch, candidates, **kw)
+
+
+def run(model, out, suite, **kw):
+    return evaluate(model, "gqa,memes", out, limit=6, data=suite, batch_size=2, progress=False, announce=lambda m: None, **kw)
+
+
+def test_interrupted_eval_resumes_without_recomputing(model, suite, tmp_path):
+    clean = run(model, tmp_path / "clean", suite)
+    broken = Counting(model, fail_after=4)
+    with pytest.raises(KeyboardInterrupt):
+        run(broken, tmp_path / "run", suite)
+    assert broken.samples == 8  # gqa's 6 samples and memes' first batch
+    assert len(read_jsonl(tmp_path / "run" / "predictions" / "memes.jsonl")) == 2
+    resumed = Counting(model)
+    results = run(resumed, tmp_path / "run", suite)
+    assert resumed.samples == 4 and resumed.calls == 2
+    assert [t["score"] for t in results["tasks"]] == pytest.approx([t["score"] for t in clean["tasks"]])
+    again = Counting(model)
+    run(again, tmp_path / "run", suite)
+    assert again.calls == 0
+
+
+def test_cut_off_prediction_line_is_redone(model, suite, tmp_path):
+    run(model, tmp_path, suite)
+    path = tmp_path / "predictions" / "gqa.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:-1]) + "\n" + lines[-1][:10])
+    counting = Counting(model)
+    run(counting, tmp_path, suite)
+    assert counting.samples == 1
+
+
+def test_shards_merge_at_score_time(model, suite, tmp_path):
+    whole = run(model, tmp_path / "whole", suite)
+    for index in (0, 1):
+        assert run(model, tmp_path / "split", suite, shard=(index, 2), phases=("prepare", "infer")) is None
+    assert (tmp_path / "split" / "predictions" / "gqa.shard-1-of-2.jsonl").is_file()
+    merged = run(None, tmp_path / "split", suite, phases=("score",))
+    assert [t["score"] for t in merged["tasks"]] == pytest.approx([t["score"] for t in whole["tasks"]])
+
+
+def test_scoring_an_unfinished_shard_is_a_clear_error(model, suite, tmp_path):
+    run(model, tmp_path, suite, shard=(0, 2), phases=("prepare", "infer"))
+    with pytest.raises(InstructVLError, match="have no prediction"):
+        run(None, tmp_path, suite, phases=("score",))
+
+
+def test_a_run_folder_refuses_another_setup(model, suite, tmp_path):
+    run(model, tmp_path, suite)
+    with pytest.raises(InstructVLError, match="no_image"):
+        run(model, tmp_path, suite, no_image=True)
+    with pytest.raises(InstructVLError, match="was run with spec"):
+        run(model, tmp_path, suite, mode="multitask")
+
+
+def test_no_image_baseline_sends_text_only_prompts(model, suite, tmp_path):
+    seen = []
+    original = model.collator
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(model, name)
+
+        def collator(self, **kw):
+            col = original(**kw)
+            inner = col.prompt_batch
+            col.prompt_batch = lambda samples: (seen.extend(s.images for s in samples), inner(samples))[1]
+            return col
+
+    results = run(Spy(), tmp_path, suite, no_image=True)
+    assert seen and all(images == [] for images in seen)
+    assert results["run"]["no_image"] is True
+    prepared = [json.loads(line) for line in (tmp_path / "prepared" / "gqa.jsonl").read_text().splitlines()]
+    assert all(p["images"] for p in prepared)  # the prepared prompts keep their images
