@@ -48,7 +48,7 @@ def test_results_and_report_hold_every_task(runs):
     assert "held-out average" in report and "held-in average" in report
     run = results["run"]
     assert run["model"]["config"]["head"]["type"] == "instructblip-qformer"
-    assert {"torch", "transformers", "instructvl"} <= set(run["versions"]) and run["no_image"] is False
+    assert {"torch", "transformers", "instructvl"} <= set(run["versions"]["packages"]) and run["no_image"] is False
     vqa = next(t for t in results["tasks"] if t["task"] == "vqa")
     assert vqa["baseline"]["kind"] == "majority" and vqa["baseline"]["source"] == "train"
 

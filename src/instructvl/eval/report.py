@@ -59,7 +59,7 @@ def markdown(results: dict[str, Any]) -> str:
     title = model.get("name") or "model"
     lines = [f"# Evaluation of {title}" + (" (text only: images removed)" if run.get("no_image") else ""), ""]
     lines.append(f"model config {model.get('config_hash', '-')}, seed {run.get('seed')}, "
-                 + ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items()))
+                 + ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).get("packages", {}).items() if v))
     lines += ["", "Scores x100. Baseline: chance (rank tasks) or majority answer (generate tasks; "
               "`eval` = counted on the evaluation set, no training split).", ""]
     lines.append("| task | group | metric | n | score | baseline | extra | inference | spec |")
