@@ -5,7 +5,6 @@ save / reload of the weights that are not reproducible from their sources."""
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import os
 from dataclasses import dataclass
@@ -38,6 +37,19 @@ class LMOutput:
     loss: torch.Tensor
     loss_sum: torch.Tensor
     num_tokens: int
+
+
+def _row_cache(cache, row: int, copies: int):
+    """A new KV cache holding `copies` copies of one batch row of `cache` (the prompt's
+    keys and values, shared by every candidate scored after it)."""
+    from transformers import DynamicCache
+
+    out = DynamicCache()
+    for index, layer in enumerate(cache.layers):
+        keys = layer.keys[row : row + 1].expand(copies, *layer.keys.shape[1:]).contiguous()
+        values = layer.values[row : row + 1].expand(copies, *layer.values.shape[1:]).contiguous()
+        out.update(keys, values, index)
+    return out
 
 
 def _positions(mask: torch.Tensor) -> torch.Tensor:
@@ -297,15 +309,12 @@ class VisionLanguageModel(nn.Module):
         first = torch.log_softmax(self._lm_head(prefill.last_hidden_state[:, -1]).float(), -1)
         results = []
         for i, cands in enumerate(candidates):
-            row_cache = copy.deepcopy(prefill.past_key_values)
-            row_cache.batch_select_indices(torch.tensor([i], device=self.device))
             prompt_mask = batch.attention_mask[i : i + 1]
             start = int(prompt_mask.sum())
             scores = []
             for ids, mask in self._candidate_chunks(cands, chunk_size):
                 n, width = ids.shape
-                cache = copy.deepcopy(row_cache)
-                cache.batch_select_indices(torch.zeros(n, dtype=torch.long, device=self.device))
+                cache = _row_cache(prefill.past_key_values, i, n)
                 out = base(
                     input_ids=ids, attention_mask=torch.cat([prompt_mask.expand(n, -1), mask], 1),
                     position_ids=(start + torch.arange(width, device=self.device)).expand(n, -1),
