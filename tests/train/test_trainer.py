@@ -177,3 +177,13 @@ def test_feature_cache_refuses_a_trained_tower(tiny_parts, tiny_suite, tmp_path)
     data["stages"][0]["trainable"] = {"vision": True}
     with pytest.raises(InstructVLError, match="feature_cache needs a frozen vision tower"):
         Trainer(validate(TrainConfig, data, "t"), tmp_path / "run", tensorboard=False).run()
+
+
+def test_gradient_checkpointing_gives_the_same_training(tiny_parts, tiny_suite, tmp_path):
+    data = train_dict(tiny_parts, tiny_suite, steps=3)
+    data["stages"][0]["trainable"] = {"llm": "layers", "llm_layers": [1, 4]}
+    Trainer(validate(TrainConfig, data, "t"), tmp_path / "plain", tensorboard=False).run()
+    trainer = Trainer(validate(TrainConfig, {**data, "gradient_checkpointing": True}, "t"), tmp_path / "ckpt", tensorboard=False)
+    trainer.run()
+    assert trainer.model.llm.model.is_gradient_checkpointing
+    assert _losses(tmp_path / "plain") == pytest.approx(_losses(tmp_path / "ckpt"), abs=1e-5)
