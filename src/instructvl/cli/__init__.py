@@ -30,6 +30,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.compare",
     "instructvl.cli.pretrain_vision",
     "instructvl.cli.train",
+    "instructvl.cli.quickstart",
 )
 
 

@@ -1,0 +1,154 @@
+"""The main job, end to end: SynthVL data, the offline vision tower, instruction tuning on
+the held-in mixture, zero-shot evaluation on held-out tasks and held-in validation, the
+text-only and chance / majority baselines, and a report with plots. Each step reuses
+what a previous run cached (data, tower, GGUF conversion, training checkpoints,
+finished predictions)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class QuickstartOptions:
+    """What `instructvl quickstart` runs; the defaults fit the CPU budget."""
+
+    preset: str = "tiny-offline"
+    out: str = "runs/quickstart"
+    steps: int = 150
+    batch_size: int = 8
+    lr: float = 1e-3
+    data: str | None = None
+    limit: int | None = None
+    train_datasets: list[str] | None = None
+    eval_tasks: list[str] = field(default_factory=lambda: ["held-out", "held-in"])
+    baseline_tasks: list[str] = field(default_factory=lambda: ["held-out"])
+    overrides: list[str] = field(default_factory=list)
+
+
+def _train_config(opts: QuickstartOptions, data: Path):
+    from instructvl.config.loader import load_model_config
+    from instructvl.train.config import MixtureConfig, StageConfig, TrainConfig
+
+    stage = StageConfig(
+        name="instruction-tuning", steps=opts.steps, lr=opts.lr, warmup_steps=max(1, opts.steps // 10), min_lr_ratio=0.2,
+        data=MixtureConfig(datasets=opts.train_datasets),
+    )
+    return TrainConfig(model=load_model_config(opts.preset, opts.overrides), data_dir=str(data), stages=[stage],
+                       batch_size=opts.batch_size, save_every=max(1, opts.steps // 3))
+
+
+def _finished_training(run_dir: Path, cfg):
+    """The summary of a training run already finished with this very config, if any (its
+    model is then reused as it is, so finished evaluations stay valid)."""
+    import yaml
+
+    from instructvl.train.trainer import TrainResult
+
+    summary, saved = run_dir / "train_summary.json", run_dir / "config.yaml"
+    if not (summary.is_file() and saved.is_file() and (run_dir / "model" / "config.json").is_file()):
+        return None
+    if yaml.safe_load(saved.read_text()) != cfg.model_dump(mode="json"):
+        return None
+    result = TrainResult(**json.loads(summary.read_text()))
+    return result if result.steps == cfg.total_steps else None
+
+
+def _loss_plot(metrics: Path, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
+    train = [(r["step"], r["loss"]) for r in records if "loss" in r]
+    val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(*zip(*train), label="training loss (batch)", alpha=0.7)
+    if val:
+        ax.plot(*zip(*val), "o-", label="held-in validation loss")
+    ax.set_xlabel("step")
+    ax.set_ylabel("LM loss on answer tokens")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def _report(opts: QuickstartOptions, train_result, model_results: dict, text_results: dict, seconds: dict) -> str:
+    text = {t["task"]: t["score"] for t in text_results["tasks"]}
+    lines = [
+        f"# instructvl quickstart ({opts.preset})", "",
+        f"Instruction tuning: {train_result.steps} steps x {opts.batch_size} samples on the held-in mixture "
+        f"({train_result.seconds:.0f} s); held-in validation loss "
+        f"{train_result.first_val_loss.get('val_loss', float('nan')):.3f} -> {train_result.val_loss.get('val_loss', float('nan')):.3f}.", "",
+        "Scores x100. `text only`: the same model with the images removed. `chance/majority`: expected score of a "
+        "random candidate (rank tasks) or the most frequent answer (generate tasks).", "",
+        "| task | group | metric | n | model | text only | chance/majority |", "|---|---|---|---:|---:|---:|---:|",
+    ]
+    for t in model_results["tasks"]:
+        base = (t.get("baseline") or {}).get("score")
+        txt = text.get(t["task"])
+        lines.append(
+            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {100 * t['score']:.1f} | "
+            f"{'-' if txt is None else f'{100 * txt:.1f}'} | {'-' if base is None else f'{100 * base:.1f}'} |"
+        )
+    lines.append("")
+    for group, avg in model_results["averages"].items():
+        txt = text_results["averages"].get(group, {}).get("score")
+        lines.append(
+            f"- {group} average: model {100 * avg['score']:.1f}, text only {'-' if txt is None else f'{100 * txt:.1f}'}, "
+            f"chance/majority {100 * avg['baseline']:.1f} ({avg['n_tasks']} tasks)"
+        )
+    lines += ["", "Wall time (s): " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()), "",
+              "![training loss](training_loss.png)", "", "![per-task scores](compare/compare.png)", ""]
+    return "\n".join(lines)
+
+
+def run_quickstart(opts: QuickstartOptions, console) -> dict:
+    """Runs every step into `opts.out` and returns the summary (also in summary.json)."""
+    from instructvl.data.synthvl.cache import default_suite
+    from instructvl.eval.compare import write_comparison
+    from instructvl.eval.harness import evaluate
+    from instructvl.models.vlm import VisionLanguageModel
+    from instructvl.train.trainer import Trainer
+
+    out = Path(opts.out)
+    out.mkdir(parents=True, exist_ok=True)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[name] = now - clock
+        clock = now
+
+    console.rule("1/4 data")
+    data = Path(opts.data) if opts.data else default_suite(console=console)
+    lap("data")
+    console.rule("2/4 instruction tuning (builds the offline vision tower on first use)")
+    cfg = _train_config(opts, data)
+    cfg = cfg.model_copy(update={"eval_every": opts.steps, "eval_samples_per_dataset": 8})
+    train_result = _finished_training(out / "train", cfg) or Trainer(cfg, out / "train", console=console).run()
+    _loss_plot(out / "train" / "metrics.jsonl", out / "training_loss.png")
+    lap("train")
+    console.rule("3/4 zero-shot evaluation")
+    model = VisionLanguageModel.from_pretrained(out / "train" / "model")
+    say = lambda text: console.print(text, highlight=False)  # noqa: E731
+    model_results = evaluate(model, opts.eval_tasks, out / "eval", limit=opts.limit, data=data, model_name=str(out / "train" / "model"), announce=say)
+    lap("eval")
+    console.rule("4/4 text-only baseline")
+    text_results = evaluate(model, opts.baseline_tasks, out / "eval-text-only", limit=opts.limit, data=data, no_image=True,
+                            model_name=str(out / "train" / "model"), announce=say)
+    lap("baseline")
+    write_comparison([out / "eval", out / "eval-text-only"], out / "compare", labels=["model", "text only"])
+    report = _report(opts, train_result, model_results, text_results, seconds)
+    (out / "report.md").write_text(report)
+    summary = {"report": str(out / "report.md"), "seconds": seconds, "total_seconds": sum(seconds.values()),
+               "averages": model_results["averages"], "text_only_averages": text_results["averages"]}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return summary

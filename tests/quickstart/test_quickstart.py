@@ -1,0 +1,38 @@
+"""The quickstart pipeline at a reduced size: tiny model, tiny SynthVL, a few tasks."""
+
+import json
+
+import yaml
+from rich.console import Console
+
+from instructvl.quickstart import QuickstartOptions, run_quickstart
+from tests.tiny import model_config
+
+
+def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_path):
+    from instructvl.data.synthvl.generate import Scale, generate_suite
+
+    suite = tmp_path / "suite"
+    generate_suite(suite, Scale(train=16, val=8, test=6), seed=0, names=["vqa", "coco-cap", "vsr", "gqa"])
+    preset = tmp_path / "tiny.yaml"
+    preset.write_text(yaml.safe_dump(json.loads(json.dumps(model_config(tiny_parts)))))
+    opts = QuickstartOptions(
+        preset=str(preset), out=str(tmp_path / "qs"), steps=3, batch_size=4, data=str(suite), limit=4,
+        train_datasets=["vqa", "coco-cap"], eval_tasks=["vsr", "gqa", "vqa"], baseline_tasks=["vsr", "gqa"],
+    )
+    summary = run_quickstart(opts, Console(quiet=True))
+    out = tmp_path / "qs"
+    for name in ("report.md", "summary.json", "training_loss.png", "compare/compare.png", "train/model/config.json",
+                 "eval/results.json", "eval-text-only/results.json"):
+        assert (out / name).is_file(), name
+    report = (out / "report.md").read_text()
+    for task in ("vsr", "gqa", "vqa"):
+        assert f"| {task} |" in report
+    assert "held-out average: model" in report and "text only" in report
+    averages = summary["averages"]
+    assert set(averages) == {"held-out", "held-in"} and 0 <= averages["held-out"]["score"] <= 1
+    assert summary["text_only_averages"]["held-out"]["n_tasks"] == 2
+    assert set(summary["seconds"]) == {"data", "train", "eval", "baseline"}
+    # a second run reuses the finished training and predictions
+    again = run_quickstart(opts, Console(quiet=True))
+    assert again["seconds"]["train"] < summary["seconds"]["train"] + 30
