@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: setup
-	.venv/bin/instructvl generate --model tiny-offline --image src/instructvl/assets/sample.png --prompt "Describe the image."
+	.venv/bin/instructvl quickstart --out runs/quickstart
 
 test: setup
 	$(PY) -m pytest -q
