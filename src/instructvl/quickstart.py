@@ -128,7 +128,7 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
         clock = now
 
     console.rule("1/4 data")
-    data = Path(opts.data) if opts.data else default_suite(console=console)
+    data = Path(opts.data) if opts.data else default_suite(announce=console.print)
     lap("data")
     console.rule("2/4 instruction tuning (builds the offline vision tower on first use)")
     cfg = _train_config(opts, data)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -22,38 +21,19 @@ from instructvl.errors import InstructVLError
 from instructvl.eval.spec import FormatSource, SynthVLSource, TaskSpec
 
 log = logging.getLogger("instructvl.eval")
-DEFAULT_SCALE, DEFAULT_SEED = "small", 0
-
-
-def default_suite_dir() -> Path:
-    """Where the default SynthVL suite lives: <instructvl cache>/synthvl-small-seed0."""
-    from instructvl.models.sources import cache_dir
-
-    return cache_dir() / f"synthvl-{DEFAULT_SCALE}-seed{DEFAULT_SEED}"
 
 
 def ensure_suite(data: str | Path | None, announce=print) -> Path:
-    """The SynthVL folder to read: `data` (which must exist), or the cached default
-    suite, generated on first use (about 6 s) into a temporary folder then renamed."""
+    """The SynthVL folder to read: `data` (which must exist), or the cached default small
+    suite (seed 0), generated on first use (about 6 s)."""
     if data is not None:
         root = Path(data)
         if not (root / "manifest.json").is_file():
             raise InstructVLError(f"{root} is not a SynthVL folder (no manifest.json); write one with `instructvl data synth --out {root}`")
         return root
-    root = default_suite_dir()
-    if (root / "manifest.json").is_file():
-        return root
-    from instructvl.data.synthvl.generate import generate_suite
+    from instructvl.data.synthvl.cache import default_suite
 
-    announce(f"generating the SynthVL {DEFAULT_SCALE} suite (seed {DEFAULT_SEED}) into {root}, once")
-    tmp = root.with_name(f"{root.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    generate_suite(tmp, DEFAULT_SCALE, seed=DEFAULT_SEED)
-    try:
-        os.replace(tmp, root)
-    except OSError:  # another process finished first
-        shutil.rmtree(tmp, ignore_errors=True)
-    return root
+    return default_suite(announce=announce)
 
 
 def default_data_root() -> Path:

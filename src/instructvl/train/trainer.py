@@ -72,7 +72,7 @@ class Trainer:
             return path
         from instructvl.data.synthvl.cache import default_suite
 
-        return default_suite(console=self.console)
+        return default_suite(announce=self._say)
 
     def _write_run_files(self) -> None:
         if not self.procs.main:

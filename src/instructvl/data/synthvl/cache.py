@@ -10,15 +10,16 @@ from pathlib import Path
 from instructvl.models.sources import cache_dir
 
 
-def default_suite(scale: str = "small", seed: int = 0, console=None) -> Path:
-    """`$INSTRUCTVL_CACHE/synthvl-<scale>-seed<seed>`, generated (atomically) if missing."""
+def default_suite(scale: str = "small", seed: int = 0, announce=None) -> Path:
+    """`$INSTRUCTVL_CACHE/synthvl-<scale>-seed<seed>`, generated (atomically) if missing;
+    `announce(text)` is told when that happens."""
     from instructvl.data.synthvl.generate import generate_suite
 
     root = cache_dir() / f"synthvl-{scale}-seed{seed}"
     if (root / "manifest.json").is_file():
         return root
-    if console is not None:
-        console.print(f"generating SynthVL ({scale}, seed {seed}) into {root} (once)")
+    if announce is not None:
+        announce(f"generating SynthVL ({scale}, seed {seed}) into {root} (once, a few seconds)")
     staging = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
     try:
         generate_suite(staging, scale, seed=seed)
