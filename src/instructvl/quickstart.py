@@ -41,22 +41,6 @@ def _train_config(opts: QuickstartOptions, data: Path):
                        batch_size=opts.batch_size, save_every=max(1, opts.steps // 3))
 
 
-def _finished_training(run_dir: Path, cfg):
-    """The summary of a training run already finished with this very config, if any (its
-    model is then reused as it is, so finished evaluations stay valid)."""
-    import yaml
-
-    from instructvl.train.trainer import TrainResult
-
-    summary, saved = run_dir / "train_summary.json", run_dir / "config.yaml"
-    if not (summary.is_file() and saved.is_file() and (run_dir / "model" / "config.json").is_file()):
-        return None
-    if yaml.safe_load(saved.read_text()) != cfg.model_dump(mode="json"):
-        return None
-    result = TrainResult(**json.loads(summary.read_text()))
-    return result if result.steps == cfg.total_steps else None
-
-
 def _loss_plot(metrics: Path, out: Path) -> None:
     import matplotlib
 
@@ -114,7 +98,7 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     from instructvl.eval.compare import write_comparison
     from instructvl.eval.harness import evaluate
     from instructvl.models.vlm import VisionLanguageModel
-    from instructvl.train.trainer import Trainer
+    from instructvl.train.reuse import train_or_reuse
 
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -133,7 +117,7 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     console.rule("2/4 instruction tuning (builds the offline vision tower on first use)")
     cfg = _train_config(opts, data)
     cfg = cfg.model_copy(update={"eval_every": opts.steps, "eval_samples_per_dataset": 8})
-    train_result = _finished_training(out / "train", cfg) or Trainer(cfg, out / "train", console=console).run()
+    train_result = train_or_reuse(cfg, out / "train", console=console)
     _loss_plot(out / "train" / "metrics.jsonl", out / "training_loss.png")
     lap("train")
     console.rule("3/4 zero-shot evaluation")
