@@ -24,8 +24,9 @@ class QuickstartOptions:
     data: str | None = None
     limit: int | None = None
     train_datasets: list[str] | None = None
-    eval_tasks: list[str] = field(default_factory=lambda: ["held-out", "held-in"])
-    baseline_tasks: list[str] = field(default_factory=lambda: ["held-out"])
+    held_out_tasks: list[str] = field(default_factory=lambda: ["held-out"])
+    held_in_tasks: list[str] = field(default_factory=lambda: ["held-in"])
+    held_in_limit: int | None = 16
     overrides: list[str] = field(default_factory=list)
 
 
@@ -123,11 +124,13 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     console.rule("3/4 zero-shot evaluation")
     model = VisionLanguageModel.from_pretrained(out / "train" / "model")
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
-    model_results = evaluate(model, opts.eval_tasks, out / "eval", limit=opts.limit, data=data, model_name=str(out / "train" / "model"), announce=say)
+    common = dict(data=data, model_name=str(out / "train" / "model"), announce=say)
+    held_out = evaluate(model, opts.held_out_tasks, out / "eval", limit=opts.limit, **common)
+    held_in = evaluate(model, opts.held_in_tasks, out / "eval-held-in", limit=opts.held_in_limit, **common)
+    model_results = {"tasks": held_out["tasks"] + held_in["tasks"], "averages": {**held_out["averages"], **held_in["averages"]}}
     lap("eval")
-    console.rule("4/4 text-only baseline")
-    text_results = evaluate(model, opts.baseline_tasks, out / "eval-text-only", limit=opts.limit, data=data, no_image=True,
-                            model_name=str(out / "train" / "model"), announce=say)
+    console.rule("4/4 text-only baseline (held-out tasks)")
+    text_results = evaluate(model, opts.held_out_tasks, out / "eval-text-only", limit=opts.limit, no_image=True, **common)
     lap("baseline")
     write_comparison([out / "eval", out / "eval-text-only"], out / "compare", labels=["model", "text only"])
     report = _report(opts, train_result, model_results, text_results, seconds)

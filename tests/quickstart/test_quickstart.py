@@ -18,12 +18,12 @@ def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_p
     preset.write_text(yaml.safe_dump(json.loads(json.dumps(model_config(tiny_parts)))))
     opts = QuickstartOptions(
         preset=str(preset), out=str(tmp_path / "qs"), steps=3, batch_size=4, data=str(suite), limit=4,
-        train_datasets=["vqa", "coco-cap"], eval_tasks=["vsr", "gqa", "vqa"], baseline_tasks=["vsr", "gqa"],
+        train_datasets=["vqa", "coco-cap"], held_out_tasks=["vsr", "gqa"], held_in_tasks=["vqa"], held_in_limit=3,
     )
     summary = run_quickstart(opts, Console(quiet=True))
     out = tmp_path / "qs"
     for name in ("report.md", "summary.json", "training_loss.png", "compare/compare.png", "train/model/config.json",
-                 "eval/results.json", "eval-text-only/results.json"):
+                 "eval/results.json", "eval-held-in/results.json", "eval-text-only/results.json"):
         assert (out / name).is_file(), name
     report = (out / "report.md").read_text()
     for task in ("vsr", "gqa", "vqa"):
@@ -32,6 +32,8 @@ def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_p
     averages = summary["averages"]
     assert set(averages) == {"held-out", "held-in"} and 0 <= averages["held-out"]["score"] <= 1
     assert summary["text_only_averages"]["held-out"]["n_tasks"] == 2
+    held_in = json.loads((out / "eval-held-in" / "results.json").read_text())
+    assert [(t["task"], t["n"]) for t in held_in["tasks"]] == [("vqa", 3)]
     assert set(summary["seconds"]) == {"data", "train", "eval", "baseline"}
     # a second run reuses the finished training and predictions
     again = run_quickstart(opts, Console(quiet=True))

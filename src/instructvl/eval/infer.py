@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
 
 from instructvl.data.schema import IMAGE_MARKER, Sample, Turn
 from instructvl.eval.records import append_jsonl
@@ -37,6 +38,22 @@ def shard_of(samples: list[Sample], shard: tuple[int, int]) -> list[Sample]:
     return samples[index::count]
 
 
+class FirstLineDone(StoppingCriteria):
+    """Stops a row once its new text has a non-blank line followed by a line break: the
+    `first_line` post-processing would drop the rest anyway. (Rows that are done still
+    wait for the batch's others; generate pads them.)"""
+
+    def __init__(self, tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.start: int | None = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        if self.start is None:  # first call: one new token has just been appended
+            self.start = input_ids.shape[1] - 1
+        texts = self.tokenizer.batch_decode(input_ids[:, self.start :], skip_special_tokens=True)
+        return torch.tensor(["\n" in t.lstrip() for t in texts], dtype=torch.bool, device=input_ids.device)
+
+
 def predict_batch(model, collator, spec: TaskSpec, samples: list[Sample]) -> list[dict]:
     """One prediction row per sample: decoded text, or candidate log-probabilities."""
     batch = collator.prompt_batch(samples)
@@ -44,8 +61,9 @@ def predict_batch(model, collator, spec: TaskSpec, samples: list[Sample]) -> lis
         if spec.output == "rank":
             scores = model.score_candidates(batch, [candidates_for(spec, s) for s in samples], chunk_size=CHUNK_SIZE)
             return [{"id": s.id, "scores": [[lp, n] for lp, n in row]} for s, row in zip(samples, scores)]
-        ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, num_beams=1)
-    tok = model.llm.tokenizer
+        tok = model.llm.tokenizer
+        stop = {"stopping_criteria": StoppingCriteriaList([FirstLineDone(tok)])} if "first_line" in spec.postprocess else {}
+        ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, num_beams=1, **stop)
     return [{"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row)} for s, row in zip(samples, ids)]
 
 
