@@ -31,6 +31,14 @@ class Processes:
         dist.all_reduce(t)
         return float(t.item())
 
+    def gather(self, obj) -> list:
+        """`obj` of every process, in rank order (on every process)."""
+        if self.world == 1:
+            return [obj]
+        out: list = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
     def barrier(self) -> None:
         if self.world > 1:
             dist.barrier()

@@ -187,11 +187,12 @@ class Trainer:
         )
 
     def _checkpoint(self, step: int, stage_index: int, stage_step: int, optimizer, scheduler, stream) -> None:
+        rngs = self.procs.gather(ckpt.rng_state())  # every rank's own RNG (dropout differs per rank)
         if self.procs.main:
             state = {
                 "step": step, "stage": stage_index, "stage_step": stage_step,
                 "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                "stream": stream.state_dict(), "rng": ckpt.rng_state(),
+                "stream": stream.state_dict(), "rng": rngs,
                 "model_config": self.cfg.model.model_dump(mode="json"),
             }
             ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last)
@@ -206,6 +207,18 @@ class Trainer:
         from instructvl.train.feature_cache import FeatureCache
 
         return FeatureCache(self.model.vision)
+
+    def _rank_rng(self, saved) -> dict:
+        """This rank's RNG state from a checkpoint's per-rank list (a single state: older
+        checkpoints). Resuming on a different number of processes changes the data split,
+        so it cannot be exact; every rank then takes rank 0's state, and a warning says so."""
+        states = saved if isinstance(saved, list) else [saved]
+        if len(states) == self.procs.world:
+            return states[self.procs.rank]
+        if self.console is not None and self.procs.main:
+            self.console.print(f"[yellow]checkpoint taken with {len(states)} process(es), resuming with "
+                               f"{self.procs.world}: the run continues but is not an exact resume[/]")
+        return states[0]
 
     def _open_stage(self, index: int, stage: StageConfig, data_dir: Path, state: dict | None):
         """Freeze policy, optimizer, schedule and data stream of a stage; restored from
@@ -223,7 +236,7 @@ class Trainer:
         )
         stage_step = 0
         if state is not None:
-            ckpt.set_rng_state(state["rng"])
+            ckpt.set_rng_state(self._rank_rng(state["rng"]))
             if state["stage_step"] > 0:
                 optimizer.load_state_dict(state["optimizer"])
                 scheduler.load_state_dict(state["scheduler"])
