@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.pretrain_vision",
     "instructvl.cli.train",
     "instructvl.cli.quickstart",
+    "instructvl.cli.analyze",
 )
 
 

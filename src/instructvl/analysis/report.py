@@ -1,0 +1,32 @@
+"""Output helpers shared by the analyses: matplotlib (headless), saving a figure, and a
+markdown table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: Path) -> Path:
+    """Lays out `fig`, writes it as PNG to `path` (parents created) and closes it."""
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    pyplot().close(fig)
+    return path
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A markdown table; every column after the first two is right-aligned."""
+    align = ["---" if i < 2 else "---:" for i in range(len(header))]
+    lines = [header, align, *rows]
+    return "\n".join("| " + " | ".join(str(c) for c in line) + " |" for line in lines)
