@@ -32,6 +32,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.train",
     "instructvl.cli.quickstart",
     "instructvl.cli.analyze",
+    "instructvl.cli.study",
 )
 
 

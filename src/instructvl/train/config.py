@@ -87,6 +87,13 @@ class TrainConfig(_Strict):
         return sum(s.steps for s in self.stages)
 
 
+def resolve_model(model: str, overrides: list[str], relative_to: Path) -> ModelConfig:
+    """The model config of a preset name, a model directory or a YAML path (relative to
+    `relative_to`), with `key=value` overrides."""
+    ref = relative_to / model if model.endswith((".yaml", ".yml")) else model
+    return load_model_config(str(ref), overrides)
+
+
 def load_train_config(path: str, overrides: list[str] | None = None) -> TrainConfig:
     """Reads a training YAML, applies overrides, and resolves its `model` (a preset name, a
     YAML path relative to the file, or an inline mapping; `model_overrides` apply to it)."""
@@ -97,8 +104,7 @@ def load_train_config(path: str, overrides: list[str] | None = None) -> TrainCon
     model = data.get("model")
     model_overrides = data.pop("model_overrides", None) or []
     if isinstance(model, str):
-        ref = file.parent / model if model.endswith((".yaml", ".yml")) else model
-        data["model"] = load_model_config(str(ref), model_overrides).model_dump(mode="json")
+        data["model"] = resolve_model(model, model_overrides, file.parent).model_dump(mode="json")
     elif isinstance(model, dict):
         data["model"] = apply_overrides(model, model_overrides)
     else:
