@@ -60,3 +60,9 @@ def test_cli_help_and_name_check():
     assert "unknown analysis 'nope'" in str(result.exception)
     result = runner.invoke(app, ["analyze", "probes", "--window", "3"])
     assert "--window applies to `analyze interventions` only" in str(result.exception)
+
+
+def test_small_scales_keep_a_floor_of_samples(model, scene_suite, tmp_path):
+    """round(24 x 0.01) is 0 questions: a study at a small scale must still run."""
+    result = run_analysis("interventions", model, scene_suite, tmp_path, seed=0, scale=0.01, window=4)
+    assert result["n_questions"] == 3

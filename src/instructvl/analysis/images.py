@@ -60,8 +60,10 @@ def scene_images(root: str | Path, seed: int = 0) -> list[SceneImage]:
     return images
 
 
-def take(images: list[SceneImage], count: int, what: str) -> list[SceneImage]:
-    """The first `count` images; fewer than asked is an error naming `what` they are for."""
+def take(images: list[SceneImage], count: int, what: str, minimum: int = 1) -> list[SceneImage]:
+    """The first `count` images, at least `minimum` (small scales round down to nothing);
+    fewer than that in the data is an error naming `what` they are for."""
+    count = max(count, minimum)
     if count > len(images):
         raise InstructVLError(f"{what} needs {count} images but the data has {len(images)} simple scenes; lower --scale or pass a larger --data")
     return images[:count]

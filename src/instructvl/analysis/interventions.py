@@ -175,7 +175,7 @@ def run_interventions(model, data_dir: Path, out_dir: Path, *, seed: int, scale:
     if not 1 <= window <= num_layers:
         raise InstructVLError(f"window must be between 1 and {num_layers} layers, got {window}")
     stride = stride or window
-    questions = scene_questions(take(scene_images(data_dir, seed), round(DEFAULT_QUESTIONS * scale), "interventions"), seed)
+    questions = scene_questions(take(scene_images(data_dir, seed), round(DEFAULT_QUESTIONS * scale), "interventions", minimum=3), seed)
     refs, cuts = references(num_layers), windows(num_layers, window, stride)
     collator = model.collator()
     outcomes: dict[str, list[Outcome]] = {c.name: [] for c in refs + cuts}

@@ -33,6 +33,7 @@ from instructvl.eval.records import write_json
 
 ATTRIBUTES = ("colour", "shape", "count", "position")
 COLUMNS = ("left", "center", "right")
+MIN_IMAGES = 30  # a floor: small scales must still leave several classes to fit and test
 DEFAULT_IMAGES = 300
 TRAIN_FRACTION = 2 / 3
 INSTRUCTION = CAPTION_ONLY_PROMPT
@@ -143,7 +144,7 @@ def run_probes(model, data_dir: Path, out_dir: Path, *, seed: int, scale: float,
     """Fits the probes on `round(300 * scale)` images of `data_dir`; writes probes.json,
     probes.md and probes.png under `out_dir` and returns the result (see the module
     docstring)."""
-    chosen: list[SceneImage] = take(scene_images(data_dir, seed), round(DEFAULT_IMAGES * scale), "probes")
+    chosen: list[SceneImage] = take(scene_images(data_dir, seed), round(DEFAULT_IMAGES * scale), "probes", minimum=MIN_IMAGES)
     n_train = round(len(chosen) * TRAIN_FRACTION)
     labels = [attribute_labels(im.scene) for im in chosen]
     layers = len(model.llm.layers) + 1
