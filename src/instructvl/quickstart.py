@@ -18,7 +18,7 @@ class QuickstartOptions:
 
     preset: str = "tiny-offline"
     out: str = "runs/quickstart"
-    steps: int = 60
+    steps: int = 100
     batch_size: int = 8
     lr: float = 1e-3
     data: str | None = None
