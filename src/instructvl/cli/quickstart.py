@@ -13,7 +13,7 @@ from instructvl.cli.common import console, quiet_libraries
 
 @app.command()
 def quickstart(
-    steps: int = typer.Option(100, help="Instruction-tuning steps (batch of --batch-size)."),
+    steps: int = typer.Option(80, help="Instruction-tuning steps (batch of --batch-size)."),
     out: str = typer.Option("runs/quickstart", "--out", "-o", help="Run directory (model, results, report, plots)."),
     preset: str = typer.Option("tiny-offline", help="Model preset or YAML config."),
     batch_size: int = typer.Option(8, help="Samples per step."),
