@@ -37,7 +37,7 @@ def run(out: Path, cache: Path, extra: list[str]) -> dict:
     cmd = [sys.executable, "-m", "instructvl.cli", "quickstart", "--out", str(out), *extra]
     print("$", " ".join(cmd), file=sys.stderr)
     start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True)
+    subprocess.run(cmd, env=env, check=True, stdout=sys.stderr)  # stdout stays the JSON only
     wall = time.perf_counter() - start
     summary = json.loads((out / "summary.json").read_text())
     return {"wall_s": round(wall, 1), "steps_s": {k: round(v, 1) for k, v in summary["seconds"].items()}, "summary": summary}

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from instructvl.analysis.images import SceneImage, scene_images, take
 from instructvl.analysis.knockout import cut_visual_attention
-from instructvl.analysis.report import markdown_table, pyplot, save_figure
+from instructvl.analysis.report import markdown_table, pyplot, save_figure, write_outputs
 from instructvl.data.formatting import format_sample
 from instructvl.data.schema import Sample, Turn
 from instructvl.data.synthvl.qa import attribute_question
@@ -36,7 +36,6 @@ from instructvl.data.synthvl.scenes import HELD_IN_COLOURS, SHAPES, Scene, count
 from instructvl.errors import InstructVLError
 from instructvl.eval.infer import strip_images
 from instructvl.eval.progress import task_progress
-from instructvl.eval.records import write_json
 from instructvl.eval.scoring import normalised, softmax_of
 
 CANDIDATES = {"colour": HELD_IN_COLOURS, "shape": SHAPES, "count": ("0", "1", "2", "3", "4")}
@@ -207,8 +206,5 @@ def run_interventions(model, data_dir: Path, out_dir: Path, *, seed: int, scale:
         "reference": {c.name: summary(outcomes[c.name]) for c in refs},
         "windows": cut_rows,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "interventions.json", result)
-    (out_dir / "interventions.md").write_text(intervention_table(result) + "\n", encoding="utf-8")
-    plot_interventions(result, out_dir / "interventions.png")
+    write_outputs(out_dir, "interventions", result, intervention_table(result), plot_interventions)
     return result

@@ -25,11 +25,10 @@ import numpy as np
 
 from instructvl.analysis.features import FEATURES, layer_features
 from instructvl.analysis.images import SceneImage, scene_images, take
-from instructvl.analysis.report import markdown_table, pyplot, save_figure
+from instructvl.analysis.report import markdown_table, pyplot, save_figure, write_outputs
 from instructvl.data.formatting import CAPTION_ONLY_PROMPT
 from instructvl.data.synthvl.scenes import Obj, Scene
 from instructvl.eval.progress import task_progress
-from instructvl.eval.records import write_json
 
 ATTRIBUTES = ("colour", "shape", "count", "position")
 COLUMNS = ("left", "center", "right")
@@ -169,8 +168,5 @@ def run_probes(model, data_dir: Path, out_dir: Path, *, seed: int, scale: float,
         "majority": {a: majority_accuracy([r[a] for r in labels[:n_train]], [r[a] for r in labels[n_train:]]) for a in ATTRIBUTES},
         "accuracy": curves,
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_json(out_dir / "probes.json", result)
-    (out_dir / "probes.md").write_text(probe_table(result) + "\n", encoding="utf-8")
-    plot_probes(result, out_dir / "probes.png")
+    write_outputs(out_dir, "probes", result, probe_table(result), plot_probes)
     return result

@@ -1,9 +1,10 @@
-"""Output helpers shared by the analyses: matplotlib (headless), saving a figure, and a
-markdown table."""
+"""Output helpers shared by the analyses: matplotlib (headless), saving a figure, a
+markdown table, and writing an analysis's three files."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 
 def pyplot():
@@ -30,3 +31,13 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     align = ["---" if i < 2 else "---:" for i in range(len(header))]
     lines = [header, align, *rows]
     return "\n".join("| " + " | ".join(str(c) for c in line) + " |" for line in lines)
+
+
+def write_outputs(out_dir: Path, name: str, result: dict, table: str, plot: Callable[[dict, Path], object]) -> None:
+    """Writes `<name>.json` (the result), `<name>.md` (the table) and `<name>.png` into `out_dir`."""
+    from instructvl.eval.records import write_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / f"{name}.json", result)
+    (out_dir / f"{name}.md").write_text(table + "\n", encoding="utf-8")
+    plot(result, out_dir / f"{name}.png")
