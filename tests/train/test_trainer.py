@@ -187,3 +187,22 @@ def test_gradient_checkpointing_gives_the_same_training(tiny_parts, tiny_suite, 
     trainer.run()
     assert trainer.model.llm.model.is_gradient_checkpointing
     assert _losses(tmp_path / "plain") == pytest.approx(_losses(tmp_path / "ckpt"), abs=1e-5)
+
+
+def test_losses_do_not_depend_on_random_numbers_drawn_while_building(tiny_parts, tiny_suite, tmp_path, monkeypatch):
+    """A first run that builds the offline tower (or converts the GGUF LLM) in-process draws
+    random numbers a cached run does not; the training (dropout on) must not differ."""
+    from instructvl.models.vlm import VisionLanguageModel
+
+    cfg = _cfg(tiny_parts, tiny_suite, head="instructblip-qformer", steps=3)
+    plain = Trainer(cfg, tmp_path / "plain", tensorboard=False).run()
+    real_build = VisionLanguageModel.build.__func__
+
+    def drawing_build(cls, config):
+        torch.rand(1000)  # what a first-use build consumes
+        return real_build(cls, config)
+
+    monkeypatch.setattr(VisionLanguageModel, "build", classmethod(drawing_build))
+    drawn = Trainer(cfg, tmp_path / "drawn", tensorboard=False).run()
+    assert plain.steps == drawn.steps == 3
+    assert _losses(tmp_path / "plain") == _losses(tmp_path / "drawn")

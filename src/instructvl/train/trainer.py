@@ -248,11 +248,13 @@ class Trainer:
         """Trains every stage (continuing a resumed run) and saves the final model to
         `run_dir/model`. Returns the summary."""
         cfg = self.cfg
-        torch.manual_seed(cfg.seed)
         latest, state = self._resume_state()
         data_dir = self._data_dir()
         self._say(f"building {cfg.model.name}")
         self.model = VisionLanguageModel.build(cfg.model).to(self.procs.device)
+        # seeded after the build: a first use that trains the offline tower or converts the
+        # GGUF LLM draws random numbers a later run does not (a resume restores its own)
+        torch.manual_seed(cfg.seed)
         if latest is not None:
             self.model.load_weights(latest)
             self._say(f"resuming from {latest} (step {state['step']})")
