@@ -41,15 +41,14 @@ def _train_config(opts: QuickstartOptions, data: Path):
         data=MixtureConfig(datasets=opts.train_datasets),
     )
     return TrainConfig(model=load_model_config(opts.preset, opts.overrides), data_dir=str(data), stages=[stage],
-                       batch_size=opts.batch_size, save_every=max(1, opts.steps // 3))
+                       batch_size=opts.batch_size, save_every=max(1, opts.steps // 3),
+                       eval_every=opts.steps, eval_samples_per_dataset=8)
 
 
 def _loss_plot(metrics: Path, out: Path) -> None:
-    import matplotlib
+    from instructvl.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     records = [json.loads(line) for line in metrics.read_text().splitlines() if line.strip()]
     train = [(r["step"], r["loss"]) for r in records if "loss" in r]
     val = [(r["step"], r["val_loss"]) for r in records if "val_loss" in r]
@@ -60,9 +59,7 @@ def _loss_plot(metrics: Path, out: Path) -> None:
     ax.set_xlabel("step")
     ax.set_ylabel("LM loss on answer tokens")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save_figure(fig, out, dpi=110)
 
 
 def _report(opts: QuickstartOptions, train_result, model_results: dict, text_results: dict, seconds: dict) -> str:
@@ -119,7 +116,6 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     lap("data")
     console.rule("2/4 instruction tuning (builds the offline vision tower on first use)")
     cfg = _train_config(opts, data)
-    cfg = cfg.model_copy(update={"eval_every": opts.steps, "eval_samples_per_dataset": 8})
     train_result = train_or_reuse(cfg, out / "train", console=console)
     _loss_plot(out / "train" / "metrics.jsonl", out / "training_loss.png")
     lap("train")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from instructvl.analysis.images import SceneImage, scene_images, take
 from instructvl.analysis.knockout import cut_visual_attention
-from instructvl.analysis.report import markdown_table, pyplot, save_figure, write_outputs
+from instructvl.analysis.report import markdown_table, write_outputs
 from instructvl.data.formatting import format_sample
 from instructvl.data.schema import Sample, Turn
 from instructvl.data.synthvl.qa import attribute_question
@@ -37,6 +37,7 @@ from instructvl.errors import InstructVLError
 from instructvl.eval.infer import strip_images
 from instructvl.eval.progress import task_progress
 from instructvl.eval.scoring import normalised, softmax_of
+from instructvl.plotting import pyplot, save_figure
 
 CANDIDATES = {"colour": HELD_IN_COLOURS, "shape": SHAPES, "count": ("0", "1", "2", "3", "4")}
 QUESTION_TYPES = tuple(CANDIDATES)

@@ -25,10 +25,11 @@ import numpy as np
 
 from instructvl.analysis.features import FEATURES, layer_features
 from instructvl.analysis.images import SceneImage, scene_images, take
-from instructvl.analysis.report import markdown_table, pyplot, save_figure, write_outputs
+from instructvl.analysis.report import markdown_table, write_outputs
 from instructvl.data.formatting import CAPTION_ONLY_PROMPT
 from instructvl.data.synthvl.scenes import Obj, Scene
 from instructvl.eval.progress import task_progress
+from instructvl.plotting import pyplot, save_figure
 
 ATTRIBUTES = ("colour", "shape", "count", "position")
 COLUMNS = ("left", "center", "right")

@@ -1,29 +1,10 @@
-"""Output helpers shared by the analyses: matplotlib (headless), saving a figure, a
-markdown table, and writing an analysis's three files."""
+"""Output helpers shared by the analyses: a markdown table, and writing an analysis's
+three files (figures: `instructvl.plotting`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Callable
-
-
-def pyplot():
-    """matplotlib.pyplot on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path: Path) -> Path:
-    """Lays out `fig`, writes it as PNG to `path` (parents created) and closes it."""
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    pyplot().close(fig)
-    return path
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

@@ -73,11 +73,9 @@ def compare_markdown(cmp: dict[str, Any]) -> str:
 
 def bar_chart(cmp: dict[str, Any], path: Path) -> Path:
     """Grouped bars (one colour per run) per task and group average, baseline as a tick."""
-    import matplotlib
+    from instructvl.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows, runs = cmp["rows"], cmp["runs"]
     width = 0.8 / len(runs)
     fig, ax = plt.subplots(figsize=(max(8.0, 0.6 * len(rows) * max(1, len(runs) / 2) + 2), 5.0))
@@ -92,11 +90,7 @@ def bar_chart(cmp: dict[str, Any], path: Path) -> Path:
     ax.set_title("instructvl compare: " + " vs ".join(runs))
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_comparison(run_dirs: list[str | Path], out_dir: str | Path, labels: list[str] | None = None) -> dict[str, Path]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from instructvl.analysis.report import pyplot, save_figure
+from instructvl.plotting import pyplot, save_figure
 
 
 def _mean_std(summary: dict | None, factor: float) -> tuple[float, float]:
