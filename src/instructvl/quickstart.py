@@ -7,6 +7,7 @@ finished predictions)."""
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,18 @@ def _train_config(opts: QuickstartOptions, data: Path):
     return TrainConfig(model=load_model_config(opts.preset, opts.overrides), data_dir=str(data), stages=[stage],
                        batch_size=opts.batch_size, save_every=max(1, opts.steps // 3),
                        eval_every=opts.steps, eval_samples_per_dataset=8)
+
+
+def _text_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path) -> Path:
+    """Where the text-only baseline of these tasks is kept in the instructvl cache. Its
+    predictions depend on the language model alone (see `model_record`), so every
+    quickstart run with the same language model, data and tasks shares them."""
+    from instructvl.eval.provenance import fingerprint, model_record
+    from instructvl.models.sources import cache_dir
+
+    key = fingerprint({"model": model_record(model, model_name, no_image=True)["config_hash"], "data": str(data.resolve()),
+                       "tasks": opts.held_out_tasks, "limit": opts.limit, "batch_size": EVAL_BATCH_SIZE})
+    return cache_dir() / "text-only" / key
 
 
 def _loss_plot(metrics: Path, out: Path) -> None:
@@ -128,8 +141,10 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     held_in = evaluate(model, opts.held_in_tasks, out / "eval-held-in", limit=opts.held_in_limit, **common)
     model_results = {"tasks": held_out["tasks"] + held_in["tasks"], "averages": {**held_out["averages"], **held_in["averages"]}}
     lap("eval")
-    console.rule("4/4 text-only baseline (held-out tasks)")
-    text_results = evaluate(model, opts.held_out_tasks, out / "eval-text-only", limit=opts.limit, no_image=True, **common)
+    console.rule("4/4 text-only baseline (held-out tasks; kept in the cache, it does not depend on training)")
+    shared = _text_only_dir(opts, model, common["model_name"], data)
+    text_results = evaluate(model, opts.held_out_tasks, shared, limit=opts.limit, no_image=True, **common)
+    shutil.copytree(shared, out / "eval-text-only", dirs_exist_ok=True)
     lap("baseline")
     write_comparison([out / "eval", out / "eval-text-only"], out / "compare", labels=["model", "text only"])
     report = _report(opts, train_result, model_results, text_results, seconds)

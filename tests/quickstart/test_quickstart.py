@@ -9,7 +9,8 @@ from instructvl.quickstart import QuickstartOptions, run_quickstart
 from tests.tiny import model_config
 
 
-def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_path):
+def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_path, monkeypatch):
+    monkeypatch.setenv("INSTRUCTVL_CACHE", str(tmp_path / "cache"))
     from instructvl.data.synthvl.generate import Scale, generate_suite
 
     suite = tmp_path / "suite"
@@ -38,3 +39,11 @@ def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_p
     # a second run reuses the finished training and predictions
     again = run_quickstart(opts, Console(quiet=True))
     assert again["seconds"]["train"] < summary["seconds"]["train"] + 30
+    # another training (other steps, other folder) shares the cached text-only predictions
+    shared = [p for p in (tmp_path / "cache" / "text-only").rglob("predictions/*.jsonl")]
+    assert shared
+    stamps = {p: p.stat().st_mtime_ns for p in shared}
+    other = run_quickstart(QuickstartOptions(**{**opts.__dict__, "out": str(tmp_path / "qs2"), "steps": 2}), Console(quiet=True))
+    assert {p: p.stat().st_mtime_ns for p in shared} == stamps
+    assert other["text_only_averages"] == summary["text_only_averages"]
+    assert (tmp_path / "qs2" / "eval-text-only" / "results.json").is_file()

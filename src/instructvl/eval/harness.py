@@ -61,7 +61,7 @@ def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
 def open_run(run_dir: Path, specs: list[TaskSpec], model, model_name: str | None, no_image: bool, seed: int) -> dict:
     """Creates or checks run.json (what produced the run) and returns it, merged."""
     run = {
-        "model": model_record(model, model_name) if model is not None else None,
+        "model": model_record(model, model_name, no_image) if model is not None else None,
         "no_image": no_image,
         "seed": seed,
         "versions": environment(),

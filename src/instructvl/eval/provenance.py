@@ -14,9 +14,21 @@ def fingerprint(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True).encode("utf-8")).hexdigest()[:12]
 
 
-def model_record(model, name: str | None) -> dict[str, Any]:
-    """The model as results record it: its name, resolved config and config hash."""
+def _llm_untouched(model) -> bool:
+    """True when the language model's weights are exactly those of its source."""
+    return model.config.llm.source is not None and not any(k.startswith("llm.") for k in model.trained_keys)
+
+
+def model_record(model, name: str | None, no_image: bool = False) -> dict[str, Any]:
+    """The model as results record it: its name, resolved config and config hash.
+
+    With `no_image` and a language model untouched since its source, the predictions
+    depend on the language model alone: the record keeps only its config, so text-only
+    runs of models that differ in everything else (or were retrained) share predictions."""
     config = model.config.model_dump(mode="json")
+    if no_image and _llm_untouched(model):
+        llm = {"llm": config["llm"]}
+        return {"name": name or config.get("name"), "config": llm, "text_only": True, "config_hash": fingerprint(llm)}
     record: dict[str, Any] = {"name": name or config.get("name"), "config": config}
     weights = Path(name or "") / "model.safetensors"
     if name and weights.is_file():  # a saved model: its weights can change under the same config
