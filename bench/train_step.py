@@ -9,6 +9,12 @@ median is reported. Also reports the share of this machine's fp32 matmul through
 that instructvl's step reaches (FLOPs counted by torch's FlopCounterMode), and the same
 step with visual tokens injected at layer 10 of SmolLM2.
 
+Both steps' FLOPs are counted, so the JSON also says how much of the speed-up comes from
+doing less work (instructvl skips the LM head at positions without a label) and which
+share of the matmul peak a given speed-up would need: the speed-up a step can reach is
+bounded by (reference FLOPs / instructvl FLOPs) x (instructvl's share of peak /
+the reference's share).
+
 Prints JSON. Usage: python bench/train_step.py [--steps 5] [--inject-layer 10]
 """
 
@@ -140,7 +146,9 @@ def main() -> None:
     median = {k: statistics.median(v) for k, v in times.items()}
     peak = matmul_gflops()
     flops = count_flops(ours_step)
+    ref_flops = count_flops(ref_step)
     achieved = flops / median["instructvl"] / 1e9
+    ref_achieved = ref_flops / median["transformers"] / 1e9
     k_name = f"instructvl_layer{args.inject_layer}"
     print(json.dumps({
         "benchmark": "train_step", "batch": f"{BATCH} x {TEXT} text + {QUERIES} visual tokens", "threads": torch.get_num_threads(),
@@ -150,6 +158,10 @@ def main() -> None:
         f"speedup_layer{args.inject_layer}_vs_transformers": round(median["transformers"] / median[k_name], 2),
         "instructvl_step_gflop": round(flops / 1e9, 1), "achieved_gflops": round(achieved, 1),
         "matmul_peak_gflops": round(peak, 1), "share_of_matmul_peak": round(achieved / peak, 3),
+        "transformers_step_gflop": round(ref_flops / 1e9, 1), "transformers_share_of_matmul_peak": round(ref_achieved / peak, 3),
+        "flop_ratio_transformers_over_instructvl": round(ref_flops / flops, 3),
+        # instructvl's share of the peak a 2x speed-up at the same architecture would take
+        "share_of_peak_needed_for_2x": round(2 * flops / ref_flops * ref_achieved / peak, 3),
         "targets": {"speedup": 2.0, "share_of_matmul_peak": 0.6},
     }, indent=2))
 
