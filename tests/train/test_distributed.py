@@ -48,18 +48,24 @@ def test_two_processes_match_one(tiny_parts, tiny_suite, tmp_path, per_process_b
         assert torch.allclose(a[key], b[key], atol=1e-5), key
 
 
+def _interrupted_copy(finished, to, *dropped: str):
+    """A copy of the finished run folder `finished` as if it had been killed before writing
+    `dropped` (its last checkpoints), the final model and the summary."""
+    import shutil
+
+    shutil.copytree(finished, to)
+    for name in (*dropped, "model"):
+        shutil.rmtree(to / name)
+    (to / "train_summary.json").unlink()
+    return to
+
+
 def test_two_process_resume_restores_each_ranks_rng(tiny_parts, tiny_suite, tmp_path):
     """Q-Former head (dropout on): after resuming from step 2, both processes draw the
     dropout masks of the uninterrupted run, so the losses of steps 3 and 4 are equal."""
-    import shutil
-
     cfg = train_dict(tiny_parts, tiny_suite, head="instructblip-qformer", steps=4, batch_size=2, save_every=2, keep_last=3)
     _train(cfg, tmp_path / "ref", tmp_path, 2)
-    resumed = tmp_path / "resumed"
-    shutil.copytree(tmp_path / "ref", resumed)
-    for name in ("ckpt-0000004", "model"):
-        shutil.rmtree(resumed / name)
-    (resumed / "train_summary.json").unlink()
+    resumed = _interrupted_copy(tmp_path / "ref", tmp_path / "resumed", "ckpt-0000004")
     rngs = torch.load(resumed / "ckpt-0000002" / "trainer_state.pt", weights_only=True)["rng"]
     assert len(rngs) == 2 and not torch.equal(rngs[0]["torch"], rngs[1]["torch"])  # one state for both would differ
     _train(cfg, resumed, tmp_path, 2)

@@ -363,14 +363,16 @@ class VisionLanguageModel(nn.Module):
                 keys.append(name)
         return keys
 
-    def save_pretrained(self, directory: str | Path) -> Path:
+    def save_pretrained(self, directory: str | Path, weights: dict[str, torch.Tensor] | None = None) -> Path:
         """Writes config.json (the resolved config) and model.safetensors (the weights of
-        `_saved_keys`). Each file is written aside and renamed into place."""
+        `_saved_keys`). Each file is written aside and renamed into place. `weights`: a
+        whole state dict to take those weights from instead of this model's parameters
+        (e.g. gathered from the shards of an FSDP model)."""
         from safetensors.torch import save_file
 
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        params = dict(self.named_parameters())
+        params = dict(self.named_parameters()) if weights is None else weights
         keys = self._saved_keys()
         state = {k: params[k].detach().to("cpu").contiguous().clone() for k in keys}
         config = self.config.model_dump(mode="json")

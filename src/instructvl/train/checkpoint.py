@@ -49,13 +49,15 @@ def checkpoints(run_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(p.name[len(PREFIX):]))
 
 
-def save_checkpoint(run_dir: Path, step: int, model, state: dict[str, Any], keep_last: int) -> Path:
-    """Writes `ckpt-<step>` atomically (model weights + `state`), then prunes to `keep_last`."""
+def save_checkpoint(run_dir: Path, step: int, model, state: dict[str, Any], keep_last: int, weights: dict[str, torch.Tensor] | None = None) -> Path:
+    """Writes `ckpt-<step>` atomically (model weights + `state`), then prunes to `keep_last`.
+    `weights`: the whole state dict to save instead of the model's own parameters (see
+    `VisionLanguageModel.save_pretrained`)."""
     final = run_dir / f"{PREFIX}{step:07d}"
     staging = run_dir / f".{final.name}.tmp-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        model.save_pretrained(staging)
+        model.save_pretrained(staging, weights)
         torch.save(state, staging / STATE_FILE)
         if final.exists():
             shutil.rmtree(final)

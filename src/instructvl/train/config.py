@@ -53,7 +53,12 @@ class StageConfig(_Strict):
 
 class TrainConfig(_Strict):
     """A whole training run. `batch_size` is per process and micro-step; the global batch is
-    batch_size x grad_accum x processes. AdamW with the paper's defaults."""
+    batch_size x grad_accum x processes. AdamW with the paper's defaults.
+
+    `distributed` is the strategy for several processes: `ddp` replicates the model;
+    `fsdp` shards parameters, gradients and optimizer state across processes (torch FSDP2,
+    `torch.distributed.fsdp.fully_shard`), for models whose trainable part does not fit one
+    device (e.g. a fully tuned 7B LLM). Ignored with one process."""
 
     model: ModelConfig
     data_dir: str | None = None
@@ -68,6 +73,7 @@ class TrainConfig(_Strict):
     precision: Literal["auto", "fp32", "bf16"] = "auto"
     gradient_checkpointing: bool = False
     feature_cache: bool = False
+    distributed: Literal["ddp", "fsdp"] = "ddp"
     log_every: int = 1
     eval_every: int = 0
     eval_samples_per_dataset: int = 16

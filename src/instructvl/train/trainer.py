@@ -20,7 +20,7 @@ from instructvl.models.vlm import VisionLanguageModel
 from instructvl.provenance import environment
 from instructvl.train import checkpoint as ckpt
 from instructvl.train.config import StageConfig, TrainConfig
-from instructvl.train.distributed import Processes
+from instructvl.train.distributed import Processes, clip_gradients
 from instructvl.train.metrics_log import MetricsLog
 from instructvl.train.optim import build_optimizer
 
@@ -52,7 +52,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, run_dir: str | Path, console=None, resume: bool = True, tensorboard: bool = True) -> None:
         self.cfg = cfg
         self.run_dir = Path(run_dir)
-        self.procs = Processes()
+        self.procs = Processes(cfg.distributed)
         self.console = console if self.procs.main else None
         self.resume = resume
         self.tensorboard = tensorboard and self.procs.main
@@ -124,8 +124,7 @@ class Trainer:
             raise InstructVLError(f"step {step}: no target token in the whole batch (samples {ids})")
         loss_sum = 0.0
         for j, batch in enumerate(batches):
-            sync = procs.world == 1 or j == len(batches) - 1
-            with (contextlib.nullcontext() if sync else wrapped.no_sync()), self._autocast():
+            with procs.gradient_sync(wrapped, sync=j == len(batches) - 1), self._autocast():
                 out = wrapped(batch.to(procs.device))
                 (out.loss_sum * (procs.world / total_tokens)).backward()
             loss_sum += float(out.loss_sum.detach())
@@ -137,12 +136,12 @@ class Trainer:
                 f"Last good checkpoint: {last[-1] if last else 'none yet'}"
             )
         params = [p for p in model.parameters() if p.requires_grad]
-        norm = torch.nn.utils.clip_grad_norm_(params, self.cfg.max_grad_norm or float("inf"))
+        norm = clip_gradients(params, self.cfg.max_grad_norm)
         optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         n = self.cfg.batch_size * self.cfg.grad_accum * procs.world
-        return {"loss": loss, "grad_norm": float(norm), "lr": scheduler.get_last_lr()[0], "samples": n, "tokens": int(total_tokens)}
+        return {"loss": loss, "grad_norm": norm, "lr": scheduler.get_last_lr()[0], "samples": n, "tokens": int(total_tokens)}
 
     # -- validation --------------------------------------------------------------------
 
@@ -188,14 +187,16 @@ class Trainer:
 
     def _checkpoint(self, step: int, stage_index: int, stage_step: int, optimizer, scheduler, stream) -> None:
         rngs = self.procs.gather(ckpt.rng_state())  # every rank's own RNG (dropout differs per rank)
+        weights = self.procs.full_weights(self.model)  # collectives when sharded: on every rank
+        optimizer_state = self.procs.optimizer_state(self.model, optimizer)
         if self.procs.main:
             state = {
                 "step": step, "stage": stage_index, "stage_step": stage_step,
-                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "optimizer": optimizer_state, "scheduler": scheduler.state_dict(),
                 "stream": stream.state_dict(), "rng": rngs,
                 "model_config": self.cfg.model.model_dump(mode="json"),
             }
-            ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last)
+            ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last, weights)
         self.procs.barrier()
 
     def _feature_cache(self):
@@ -204,6 +205,8 @@ class Trainer:
             return None
         if any(stage.trainable.vision for stage in self.cfg.stages):
             raise InstructVLError("feature_cache needs a frozen vision tower, but a stage trains it (trainable.vision)")
+        if self.procs.sharded:
+            raise InstructVLError("feature_cache runs the vision tower outside the model's forward, which a sharded model cannot do: use distributed: ddp")
         from instructvl.train.feature_cache import FeatureCache
 
         return FeatureCache(self.model.vision)
@@ -238,7 +241,7 @@ class Trainer:
         if state is not None:
             ckpt.set_rng_state(self._rank_rng(state["rng"]))
             if state["stage_step"] > 0:
-                optimizer.load_state_dict(state["optimizer"])
+                self.procs.load_optimizer_state(self.model, optimizer, state["optimizer"])
                 scheduler.load_state_dict(state["scheduler"])
                 stream.load_state_dict(state["stream"])
                 stage_step = state["stage_step"]
@@ -258,6 +261,7 @@ class Trainer:
         if latest is not None:
             self.model.load_weights(latest)
             self._say(f"resuming from {latest} (step {state['step']})")
+        self.procs.shard(self.model)
         self._write_run_files()
         log = MetricsLog(self.run_dir, tensorboard=self.tensorboard) if self.procs.main else None
         if log is not None and state is not None:
@@ -304,9 +308,12 @@ class Trainer:
         return self._finish(log, step, start, vals, collator, latest)
 
     def _validate_and_log(self, log, data_dir, stage, names, step) -> dict:
+        """Validates on the main process (on every process when sharded: the forward
+        passes are collectives) and logs on the main one."""
         result = {}
-        if self.procs.main:
+        if self.procs.main or self.procs.sharded:
             result = {"step": step, **self.validate(data_dir, stage, names)}
+        if self.procs.main:
             log.write(result)
         self.procs.barrier()
         return result
@@ -320,8 +327,9 @@ class Trainer:
             val_loss=strip(vals[-1]) if vals else {}, first_val_loss=strip(vals[0]) if vals else {},
             skipped_samples=len(collator.no_target_ids), resumed_from=str(latest) if latest else None,
         )
+        weights = self.procs.full_weights(self.model)
         if self.procs.main:
-            self.model.save_pretrained(self.run_dir / "model")
+            self.model.save_pretrained(self.run_dir / "model", weights)
             (self.run_dir / "train_summary.json").write_text(json.dumps(asdict(result), indent=2))
             log.close()
         self.procs.barrier()
