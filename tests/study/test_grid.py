@@ -41,6 +41,9 @@ def test_bad_values_and_references(tiny_parts, study_suite, tmp_path):
     assert "unknown analysis 'probez'" in _error(tmp_path, tiny_parts, study_suite, cells=cells)
     series = [{"name": "s", "x": "model.llm.nope", "cells": ["qformer", "mlp"]}]
     assert "'model.llm.nope' is not a key" in _error(tmp_path, tiny_parts, study_suite, series=series)
+    claim = {"claim": "c", "source": "s", "cell": "qformer", "versus": "mlp", "measure": "groups.held-out"}
+    assert "unknown cells ['nope']" in _error(tmp_path, tiny_parts, study_suite, claims=[dict(claim, versus="nope")])
+    assert "claims.0.measure" in _error(tmp_path, tiny_parts, study_suite, claims=[dict(claim, measure="held-out")])
     path = write_grid(tmp_path, grid)
     with pytest.raises(InstructVLError, match="unknown cells \\['x'\\]"):
         plan_study(str(path), cells=["x"])

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import yaml
 from rich.console import Console
 
 from instructvl.errors import InstructVLError
@@ -31,6 +32,7 @@ def test_tiny_study_end_to_end_then_reused(tiny_parts, study_suite, tmp_path, mo
     monkeypatch.setattr(Trainer, "run", lambda self: trained.append(self.run_dir) or original(self))
     monkeypatch.setattr("instructvl.analysis.run_analysis", _fake_probes(analysed))
     grid = tiny_grid(tiny_parts, study_suite, tmp_path)
+    grid["claims"] = [{"claim": "a head helps", "source": "paper", "cell": "qformer", "versus": "mlp", "measure": "groups.held-out"}]
     plan = plan_study(str(write_grid(tmp_path, grid)), out=tmp_path / "out")
     doc = run_study(plan, Console(quiet=True))
 
@@ -54,12 +56,26 @@ def test_tiny_study_end_to_end_then_reused(tiny_parts, study_suite, tmp_path, mo
     assert curve["std"] == pytest.approx(np.std([[0.2, 0.5, 0.0], [0.3, 0.5, 0.3]], axis=0, ddof=1).tolist())
     diff, cells = doc["differences"]["mlp"]["groups"]["held-out"], doc["cells"]
     assert diff["diff"] == pytest.approx(cells["mlp"]["groups"]["held-out"]["mean"] - cells["qformer"]["groups"]["held-out"]["mean"])
+    (claim,) = doc["claims"]  # qformer > mlp: the reverse of mlp's difference from qformer
+    assert claim["difference"]["diff"] == pytest.approx(-diff["diff"])
+    expected = {"lower": "agrees", "higher": "disagrees", "no difference": "no difference"}[diff["verdict"]]
+    assert claim["verdict"] == expected
     report = (out / "report.md").read_text()
     assert "| qformer | instruction-aware Q-Former | 2 | 2 x 2 |" in report and "Differences from `qformer`" in report
     assert "## Analysis: probes" in report and "vsr (top1)" in report
+    assert "## The papers' claims against this study" in report and f"| a head helps | paper | `qformer` > `mlp` | groups: held-out |" in report
+    assert f"**{expected}** |" in report
 
     # a rerun reuses every run; a run whose evaluation was lost is re-evaluated, not retrained
     assert "| mlp | 0,1 |" in plan_text(plan) and "estimated time: 0 s for the 0 runs" in plan_text(plan)
+    # a run finished before a setting was added (saved config and done.json without it) is still finished
+    saved = out / "qformer" / "seed-0" / "train" / "config.yaml"
+    old_config = yaml.safe_load(saved.read_text())
+    del old_config["distributed"]  # a setting at its default
+    saved.write_text(yaml.safe_dump(old_config))
+    done = out / "qformer" / "seed-0" / "done.json"
+    done.write_text(json.dumps({**json.loads(done.read_text()), "train_config": "an older schema's fingerprint"}))
+    assert "estimated time: 0 s for the 0 runs" in plan_text(plan_study(str(write_grid(tmp_path, grid)), out=tmp_path / "out"))
     (out / "mlp" / "seed-1" / "done.json").unlink()
     run_study(plan_study(str(write_grid(tmp_path, grid)), out=tmp_path / "out"), Console(quiet=True))
     assert len(trained) == 4 and len(analysed) == 2

@@ -44,3 +44,28 @@ def test_task_types_of_the_packaged_tasks():
     assert synthvl("multiple choice") == {"aokvqa", "iconqa", "scienceqa"}
     assert synthvl("conversation") == {"visdial", "llava-conv", "llava-detail", "llava-reason"}
     assert types["gqa"] == types["msvd"] == types["textvqa"] == "open QA" and types["vqa-qg"] == "question generation"
+
+
+def test_a_claim_agrees_or_disagrees_only_beyond_the_spread():
+    from instructvl.study.aggregate import check_claim
+    from instructvl.study.grid import Claim
+
+    cells = {
+        "a": {"groups": {"held-out": summarize([0.70, 0.72, 0.71])}},
+        "b": {"groups": {"held-out": summarize([0.50, 0.60, 0.55])}},
+        "c": {"groups": {"held-out": summarize([0.58, 0.60, 0.59])}},
+        "lone": {"groups": {"held-out": summarize([0.9])}},
+    }
+
+    def verdict(higher, lower, measure="groups.held-out", expect="higher"):
+        return check_claim(Claim(claim="x", source="y", cell=higher, versus=lower, measure=measure, expect=expect), cells)
+
+    agrees = verdict("a", "b")
+    assert agrees["verdict"] == "agrees" and agrees["difference"]["diff"] == pytest.approx(0.16)
+    assert verdict("b", "a")["verdict"] == "disagrees"
+    assert verdict("c", "b")["verdict"] == "no difference"  # +0.04 < the spread 0.05
+    assert verdict("lone", "b")["verdict"] == "spread unknown (one seed)"
+    assert verdict("a", "missing")["verdict"] == "not measured"
+    assert verdict("a", "b", "groups.held-in")["verdict"] == "not measured"
+    assert verdict("c", "b", expect="same")["verdict"] == "agrees"
+    assert verdict("a", "b", expect="same")["verdict"] == "disagrees (higher)"

@@ -2,7 +2,8 @@
 (held-in / held-out / real, as the evaluation computes them), task-type averages (plain
 means over the run's scored tasks of each type) and training seconds; per cell their mean
 and standard deviation over seeds, the analyses' curves point by point, and each cell's
-differences from the reference cell with the "no difference" verdict."""
+differences from the reference cell with the "no difference" verdict, and the papers'
+claims checked against those numbers."""
 
 from __future__ import annotations
 
@@ -82,6 +83,30 @@ def differences(cell: dict[str, Any], reference: dict[str, Any]) -> dict[str, An
     return out
 
 
+CLAIM_VERDICTS = {  # (expected, measured) -> verdict
+    ("higher", "higher"): "agrees", ("higher", "lower"): "disagrees", ("higher", "no difference"): "no difference",
+    ("same", "no difference"): "agrees", ("same", "higher"): "disagrees (higher)", ("same", "lower"): "disagrees (lower)",
+}
+
+
+def check_claim(claim, cells: dict[str, Any]) -> dict[str, Any]:
+    """A claim (`grid.Claim`) against the cells' numbers: `cell` minus `versus` on its
+    measure, and the verdict. A difference counts only beyond the larger standard
+    deviation of the two ("no difference" within it), so a claim of `higher` agrees only
+    when the cell is higher by more than the spread, and a claim of `same` when the
+    difference stays within it. "spread unknown (one seed)" with one seed; "not measured"
+    while either cell (or the measure) has no finished run."""
+    kind, name = claim.measure.split(".", 1)
+    diff = difference(*(cells.get(c, {}).get(kind, {}).get(name) for c in (claim.cell, claim.versus)))
+    if diff is None:
+        verdict = "not measured"
+    elif diff["verdict"] == "spread unknown":
+        verdict = "spread unknown (one seed)"
+    else:
+        verdict = CLAIM_VERDICTS[claim.expect, diff["verdict"]]
+    return {**claim.model_dump(), "difference": diff, "verdict": verdict}
+
+
 def aggregate(plan: StudyPlan) -> dict[str, Any]:
     """The study's results document over every finished run of the grid."""
     grid = plan.grid
@@ -109,4 +134,5 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
         "series": [{"name": s.name, "x_key": s.x,
                     "points": [{"cell": n, "x": config_value(cells[n]["config"], s.x), "groups": cells[n]["groups"]}
                                for n in s.cells if n in cells]} for s in grid.series],
+        "claims": [check_claim(c, cells) for c in grid.claims],
     }

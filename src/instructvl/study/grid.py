@@ -22,6 +22,9 @@ stage, evaluation), the seeds, and the cells, each a set of overrides of that ba
         evaluation: {...}; train: {...}; estimate: {...}; analyses: [probes]
     series:                          # optional line plots: a training config key against the score
       - {name: injection layer, x: model.llm.inject_layer, cells: [inject-0, inject-10]}
+    claims:                          # optional: the source papers' claims, checked in the report
+      - {claim: instruction-aware features help on held-out tasks, source: "InstructBLIP, Table 5",
+         cell: instructblip, versus: blip2, measure: groups.held-out}          # expect: higher (default) or same
 
 Unknown keys are errors naming the key and listing the valid ones; cell overrides are
 checked when the grid is expanded into training configs (`instructvl.study.expand`).
@@ -30,7 +33,7 @@ checked when the grid is expanded into training configs (`instructvl.study.expan
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -116,8 +119,25 @@ class Series(_Strict):
     cells: list[str] = Field(min_length=2)
 
 
+MEASURE_KINDS = ("groups", "task_types", "tasks")
+
+
+class Claim(_Strict):
+    """A source paper's claim about `cell` against `versus` on `measure` (`groups.<group>`,
+    `task_types.<type>` or `tasks.<task>`, as in the study's tables): that it scores
+    higher (`expect: higher`), or the same (`expect: same`, e.g. "keeps performance")."""
+
+    claim: str
+    source: str
+    cell: str
+    versus: str
+    measure: str = Field(pattern=r"^(groups|task_types|tasks)\.[^.]+$")
+    expect: Literal["higher", "same"] = "higher"
+
+
 class StudyGrid(_Strict):
-    """A whole study: base, seeds, cells, the reference cell and optional series."""
+    """A whole study: base, seeds, cells, the reference cell, optional series and the
+    papers' claims the report checks."""
 
     name: str
     description: str
@@ -126,6 +146,7 @@ class StudyGrid(_Strict):
     reference: str | None = None
     cells: list[Cell] = Field(min_length=1)
     series: list[Series] = Field(default_factory=list)
+    claims: list[Claim] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> "StudyGrid":
@@ -136,9 +157,10 @@ class StudyGrid(_Strict):
         if len(set(self.seeds)) != len(self.seeds):
             raise ValueError(f"seeds must be distinct, got {self.seeds}")
         referenced = {n for s in self.series for n in s.cells} | ({self.reference} if self.reference else set())
+        referenced |= {n for c in self.claims for n in (c.cell, c.versus)}
         unknown = sorted(referenced - set(names))
         if unknown:
-            raise ValueError(f"reference / series name unknown cells {unknown}; cells: {names}")
+            raise ValueError(f"reference / series / claims name unknown cells {unknown}; cells: {names}")
         return self
 
     @property

@@ -1,6 +1,6 @@
-"""The study report: `results.json` (every number), `report.md` (tables only, no
-conclusions: cells; held-in / held-out averages as in InstructBLIP's Table 2 and Fig. 4;
-task types; per task as in Table 1; series; analysis curves) and the PNGs.
+"""The study report: `results.json` (every number), `report.md` (cells; held-in /
+held-out averages as in InstructBLIP's Table 2 and Fig. 4; task types; per task as in
+Table 1; series; analysis curves; the papers' claims against these numbers) and the PNGs.
 
 Scores are shown x100 as "mean ± std" over seeds (sample standard deviation; a lone
 mean for one seed). Differences are each cell minus the reference cell; a difference
@@ -99,6 +99,20 @@ def _analysis_section(name: str, per_cell: dict[str, dict]) -> list[str]:
     return out + [f"![{name}](analysis-{name}.png)", ""]
 
 
+def _claims_section(claims: list[dict]) -> list[str]:
+    rows = []
+    for c in claims:
+        d = c["difference"] or {}
+        rows.append([c["claim"], c["source"], f"`{c['cell']}` {'>' if c['expect'] == 'higher' else '='} `{c['versus']}`", c["measure"].replace(".", ": ", 1),
+                     "-" if not d else f"{100 * d['diff']:+.1f}", "-" if d.get("spread") is None else f"{100 * d['spread']:.1f}",
+                     f"**{c['verdict']}**"])
+    return ["## The papers' claims against this study", "",
+            "Difference: the first cell minus the second, x100; spread: the larger standard deviation of the two. "
+            "A claim that one cell scores higher agrees only when the difference exceeds the spread; a claim "
+            "that two score the same agrees when it stays within it.", "",
+            *_table(["claim", "source", "cells", "measure", "difference", "spread", "verdict"], rows)]
+
+
 def by_analysis(cells: dict[str, dict]) -> dict[str, dict[str, dict]]:
     """The cells' aggregated analyses regrouped: analysis name -> cell -> curves."""
     names = dict.fromkeys(a for c in cells.values() for a in c["analyses"])
@@ -124,6 +138,8 @@ def markdown(doc: dict, overrides: dict[str, list[str]]) -> str:
         lines += _series_section(series, i, groups)
     for name, per_cell in by_analysis(doc["cells"]).items():
         lines += _analysis_section(name, per_cell)
+    if doc["claims"]:
+        lines += _claims_section(doc["claims"])
     return "\n".join(lines)
 
 

@@ -16,25 +16,35 @@ import shutil
 import time
 from pathlib import Path
 
-import yaml
-
 from instructvl.errors import InstructVLError
 from instructvl.eval.provenance import fingerprint
 from instructvl.study.expand import Run, StudyPlan
+from instructvl.train.config import read_saved_config
 
 DONE_FILE = "done.json"
 
 
 def run_key(run: Run) -> dict:
-    """What a finished run was made with (written to `done.json`)."""
+    """What a finished run was made with (written to `done.json`; its training config
+    as a fingerprint, for the record: `is_finished` checks the saved config itself)."""
     return {"train_config": fingerprint(run.config.model_dump(mode="json")), "evaluation": run.evaluation.model_dump(),
             "analyses": list(run.analyses), "analysis": run.analysis.model_dump()}
 
 
 def is_finished(run: Run) -> bool:
     """Whether the run finished (training, evaluation, analyses) with its current settings."""
+    from instructvl.train.reuse import finished_run
+
     done = run.folder / DONE_FILE
-    return done.is_file() and json.loads(done.read_text()) == run_key(run)
+    if not done.is_file():
+        return False
+    return _settings(json.loads(done.read_text())) == _settings(run_key(run)) and finished_run(run.train_dir, run.config) is not None
+
+
+def _settings(key: dict) -> dict:
+    """A run key without its training-config fingerprint (a fingerprint of an older
+    schema's dump differs although the config is the same)."""
+    return {k: v for k, v in key.items() if k != "train_config"}
 
 
 class Eta:
@@ -64,7 +74,8 @@ def duration(seconds: float) -> str:
 
 def _check_folder(run: Run) -> None:
     saved = run.train_dir / "config.yaml"
-    if saved.is_file() and yaml.safe_load(saved.read_text()) != run.config.model_dump(mode="json"):
+    before = read_saved_config(saved)
+    if saved.is_file() and (before is None or before.model_dump(mode="json") != run.config.model_dump(mode="json")):
         raise InstructVLError(f"{run.train_dir} holds a training run of another config (the grid changed?): "
                               f"delete {run.folder} or run the study with another --out")
 

@@ -116,3 +116,18 @@ def load_train_config(path: str, overrides: list[str] | None = None) -> TrainCon
     else:
         raise InstructVLError(f"{path}: `model` must be a preset name, a YAML path or a mapping")
     return validate(TrainConfig, data, f"({path})")  # type: ignore[return-value]
+
+
+def read_saved_config(path: str | Path) -> TrainConfig | None:
+    """The training config a run saved (its `config.yaml`), read through the current
+    schema so that settings added since take their defaults; None when the file is
+    missing or no longer valid (a setting since removed)."""
+    from pydantic import ValidationError
+
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        return TrainConfig.model_validate(read_yaml(path))
+    except ValidationError:
+        return None
