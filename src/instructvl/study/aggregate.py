@@ -86,6 +86,7 @@ def differences(cell: dict[str, Any], reference: dict[str, Any]) -> dict[str, An
 CLAIM_VERDICTS = {  # (expected, measured) -> verdict
     ("higher", "higher"): "agrees", ("higher", "lower"): "disagrees", ("higher", "no difference"): "no difference",
     ("same", "no difference"): "agrees", ("same", "higher"): "disagrees (higher)", ("same", "lower"): "disagrees (lower)",
+    ("higher", "spread unknown"): "spread unknown (one seed)", ("same", "spread unknown"): "spread unknown (one seed)",
 }
 
 
@@ -98,12 +99,7 @@ def check_claim(claim, cells: dict[str, Any]) -> dict[str, Any]:
     while either cell (or the measure) has no finished run."""
     kind, name = claim.measure.split(".", 1)
     diff = difference(*(cells.get(c, {}).get(kind, {}).get(name) for c in (claim.cell, claim.versus)))
-    if diff is None:
-        verdict = "not measured"
-    elif diff["verdict"] == "spread unknown":
-        verdict = "spread unknown (one seed)"
-    else:
-        verdict = CLAIM_VERDICTS[claim.expect, diff["verdict"]]
+    verdict = "not measured" if diff is None else CLAIM_VERDICTS[claim.expect, diff["verdict"]]
     return {**claim.model_dump(), "difference": diff, "verdict": verdict}
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from instructvl.errors import InstructVLError
 from instructvl.eval.provenance import fingerprint
 from instructvl.study.expand import Run, StudyPlan
-from instructvl.train.config import read_saved_config
+from instructvl.train.config import saved_config_matches
 
 DONE_FILE = "done.json"
 
@@ -74,8 +74,7 @@ def duration(seconds: float) -> str:
 
 def _check_folder(run: Run) -> None:
     saved = run.train_dir / "config.yaml"
-    before = read_saved_config(saved)
-    if saved.is_file() and (before is None or before.model_dump(mode="json") != run.config.model_dump(mode="json")):
+    if saved.is_file() and not saved_config_matches(saved, run.config):
         raise InstructVLError(f"{run.train_dir} holds a training run of another config (the grid changed?): "
                               f"delete {run.folder} or run the study with another --out")
 

@@ -118,16 +118,17 @@ def load_train_config(path: str, overrides: list[str] | None = None) -> TrainCon
     return validate(TrainConfig, data, f"({path})")  # type: ignore[return-value]
 
 
-def read_saved_config(path: str | Path) -> TrainConfig | None:
-    """The training config a run saved (its `config.yaml`), read through the current
-    schema so that settings added since take their defaults; None when the file is
-    missing or no longer valid (a setting since removed)."""
+def saved_config_matches(path: str | Path, cfg: TrainConfig) -> bool:
+    """Whether the training config a run saved at `path` (its `config.yaml`) is `cfg`. The
+    file is read through the current schema, so settings added since take their defaults;
+    a missing file, or one no longer valid (a setting since removed), does not match."""
     from pydantic import ValidationError
 
     path = Path(path)
     if not path.is_file():
-        return None
+        return False
     try:
-        return TrainConfig.model_validate(read_yaml(path))
+        saved = TrainConfig.model_validate(read_yaml(path))
     except ValidationError:
-        return None
+        return False
+    return saved.model_dump(mode="json") == cfg.model_dump(mode="json")

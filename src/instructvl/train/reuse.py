@@ -7,20 +7,19 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from instructvl.train.config import TrainConfig, read_saved_config
+from instructvl.train.config import TrainConfig, saved_config_matches
 from instructvl.train.trainer import TrainResult
 
 
 def finished_run(run_dir: str | Path, cfg: TrainConfig) -> TrainResult | None:
     """The summary of a run in `run_dir` finished with exactly `cfg`, else None. The saved
-    config is read through the current schema (`read_saved_config`), so a setting added
-    since (at its default) does not make a finished run look different."""
+    config is read through the current schema (`saved_config_matches`), so a setting
+    added since (at its default) does not make a finished run look different."""
     run_dir = Path(run_dir)
     summary = run_dir / "train_summary.json"
     if not (summary.is_file() and (run_dir / "model" / "config.json").is_file()):
         return None
-    before = read_saved_config(run_dir / "config.yaml")
-    if before is None or before.model_dump(mode="json") != cfg.model_dump(mode="json"):
+    if not saved_config_matches(run_dir / "config.yaml", cfg):
         return None
     result = TrainResult(**json.loads(summary.read_text()))
     return result if result.steps == cfg.total_steps else None
