@@ -10,6 +10,7 @@ from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
 from instructvl.eval.harness import evaluate, select_specs
 from instructvl.eval.records import read_jsonl
+from instructvl.eval.spec import with_overrides
 from tests.models.test_scoring_and_generation import _stepwise_logprob
 
 
@@ -35,6 +36,7 @@ class Counting:
 
     def __init__(self, model, fail_after=None):
         self.model, self.fail_after, self.samples, self.calls = model, fail_after, 0, 0
+        self.generate_kwargs = []
 
     def __getattr__(self, name):
         return getattr(self.model, name)
@@ -47,6 +49,7 @@ class Counting:
 
     def generate(self, batch, **kw):
         self._count(batch)
+        self.generate_kwargs.append(kw)
         return self.model.generate(batch, **kw)
 
     def score_candidates(self, batch, candidates, **kw):
@@ -126,3 +129,23 @@ def test_no_image_baseline_sends_text_only_prompts(model, suite, tmp_path):
     assert results["run"]["no_image"] is True
     prepared = [json.loads(line) for line in (tmp_path / "prepared" / "gqa.jsonl").read_text().splitlines()]
     assert all(p["images"] for p in prepared)  # the prepared prompts keep their images
+
+
+def test_a_beam_search_spec_decodes_with_its_width_and_length_penalty(model, suite, tmp_path):
+    greedy = select_specs("gqa")[0]
+    beams = with_overrides(greedy, num_beams=3, length_penalty=-1.0)
+    runs = {}
+    for name, spec in (("greedy", greedy), ("beams", beams)):
+        spy = Counting(model)
+        evaluate(spy, [spec], tmp_path / name, limit=2, data=suite, progress=False, announce=lambda m: None)
+        runs[name] = spy.generate_kwargs
+    assert all("num_beams" not in kw and "length_penalty" not in kw for kw in runs["greedy"])
+    assert runs["beams"] and all(kw["num_beams"] == 3 and kw["length_penalty"] == -1.0 for kw in runs["beams"])
+    raw = {r["id"]: r["raw"] for r in read_jsonl(tmp_path / "beams" / "predictions" / "gqa.jsonl")}
+    samples = [Sample.from_json(r) for r in read_jsonl(tmp_path / "beams" / "prepared" / "gqa.jsonl")]
+    by_hand = model.generate(model.collator().prompt_batch(samples), max_new_tokens=beams.max_new_tokens, num_beams=3,
+                             length_penalty=-1.0)
+    tok = model.llm.tokenizer
+    assert all(raw.values())
+    for s, ids in zip(samples, by_hand):  # the same beams, cut at the first line as the stop criterion allows
+        assert tok.decode(ids, skip_special_tokens=True).startswith(raw[s.id])

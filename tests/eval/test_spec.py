@@ -50,6 +50,9 @@ def test_bad_spec_fields_are_clear_errors(tmp_path):
     path.write_text("tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, output: generate, metric: top1, postprocess: [shout]}\n")
     with pytest.raises(InstructVLError, match="unknown post-processing steps"):
         parse_task_file(path)
+    path.write_text("tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vqa, split: val}, output: generate, metric: top1, length_penalty: -1}\n")
+    with pytest.raises(InstructVLError, match="length_penalty applies to beam search only"):
+        parse_task_file(path)
 
 
 def test_spec_hash_follows_every_field():
@@ -57,3 +60,12 @@ def test_spec_hash_follows_every_field():
     assert spec_hash(spec) == spec_hash(with_overrides(spec, mode=None))
     assert spec_hash(spec) != spec_hash(with_overrides(spec, normalisation="mean"))
     assert spec_hash(spec) != spec_hash(with_overrides(spec, mode="multitask"))
+    assert spec_hash(spec) != spec_hash(with_overrides(spec, num_beams=5))
+    assert spec_hash(with_overrides(spec, num_beams=5)) != spec_hash(with_overrides(spec, num_beams=5, length_penalty=-1.0))
+
+
+def test_greedy_specs_leave_the_beam_fields_out_of_their_fingerprint():
+    # specs written before beam search existed keep their fingerprints (evaluation folders check them)
+    spec = all_specs()["gqa"]
+    assert "num_beams" not in spec.resolved() and "length_penalty" not in spec.resolved()
+    assert all_specs()["real-gqa"].resolved()["num_beams"] == 5

@@ -63,7 +63,8 @@ def predict_batch(model, collator, spec: TaskSpec, samples: list[Sample]) -> lis
             return [{"id": s.id, "scores": [[lp, n] for lp, n in row]} for s, row in zip(samples, scores)]
         tok = model.llm.tokenizer
         stop = {"stopping_criteria": StoppingCriteriaList([FirstLineDone(tok)])} if "first_line" in spec.postprocess else {}
-        ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, num_beams=1, **stop)
+        search = {"num_beams": spec.num_beams, "length_penalty": spec.length_penalty} if spec.num_beams > 1 else {}
+        ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, **search, **stop)
     return [{"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row)} for s, row in zip(samples, ids)]
 
 

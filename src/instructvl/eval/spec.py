@@ -6,7 +6,8 @@ and split, or a public-format reader with annotation paths), the prompt template
 formatting mode, the output type (`generate` or `rank`) and, for ranking, the candidates,
 the length normalisation (`sum` or `mean` log-probability per token) and the positive
 candidate for AUC; the answer post-processing, the metric and its options, and the
-generation length. `spec_hash` fingerprints the resolved spec; results record both.
+generation length and search (greedy, or beam search with a length penalty).
+`spec_hash` fingerprints the resolved spec; results record both.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class TaskSpec(_Strict):
     normalisation: Literal["sum", "mean"] = "sum"
     positive: str | None = None
     max_new_tokens: int = Field(10, ge=1)
+    num_beams: int = Field(1, ge=1)  # 1: greedy decoding
+    length_penalty: float = 1.0  # beam search only: score / length**penalty (-1 favours short answers)
     postprocess: list[str] = Field(default_factory=lambda: ["first_line", "strip"])
     metric: str
     metric_options: dict[str, Any] = Field(default_factory=dict)
@@ -86,6 +89,8 @@ class TaskSpec(_Strict):
             raise ValueError(f"a rank task is scored by one of {RANK_METRICS}, not {self.metric!r}")
         if self.metric == "auc" and (self.output != "rank" or not self.positive):
             raise ValueError("an auc task ranks candidates and names its `positive` candidate")
+        if self.length_penalty != 1.0 and self.num_beams == 1:
+            raise ValueError("length_penalty applies to beam search only: set num_beams > 1")
         check_ops(self.postprocess)
         return self
 
@@ -95,8 +100,13 @@ class TaskSpec(_Strict):
         return "real" if self.suite == "real" else ("held-out" if self.held_out else "held-in")
 
     def resolved(self) -> dict[str, Any]:
-        """The spec as plain JSON data (what results record)."""
-        return self.model_dump(mode="json")
+        """The spec as plain JSON data (what results record). Greedy decoding leaves out the
+        beam-search fields, so specs keep the fingerprints they had before those existed
+        (an evaluation folder refuses a task whose fingerprint changed)."""
+        data = self.model_dump(mode="json")
+        if self.num_beams == 1:
+            del data["num_beams"], data["length_penalty"]
+        return data
 
 
 def spec_hash(spec: TaskSpec) -> str:
