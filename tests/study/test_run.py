@@ -40,7 +40,9 @@ def test_tiny_study_end_to_end_then_reused(tiny_parts, study_suite, tmp_path, mo
     for name in ("report.md", "results.json", "groups.png", "task_types.png", "tasks.png", "analysis-probes.png"):
         assert (out / name).is_file(), name
     assert len(trained) == 4 and sorted(analysed) == [("probes", 0, 1.0), ("probes", 1, 1.0)]
-    assert doc["runs"] == {"planned": 4, "finished": 4, "missing": []}
+    walls = [json.loads((out / c / f"seed-{s}" / "done.json").read_text())["wall_s"] for c in ("qformer", "mlp") for s in (0, 1)]
+    assert all(w > 0 for w in walls)
+    assert doc["runs"] == {"planned": 4, "finished": 4, "missing": [], "wall_seconds": pytest.approx(sum(walls)), "timed": 4}
     runs = {(c, s): json.loads((out / c / f"seed-{s}" / "eval" / "results.json").read_text()) for c in ("qformer", "mlp") for s in (0, 1)}
     for cell in ("qformer", "mlp"):
         held_out = [runs[cell, s]["averages"]["held-out"]["score"] for s in (0, 1)]
@@ -74,11 +76,13 @@ def test_tiny_study_end_to_end_then_reused(tiny_parts, study_suite, tmp_path, mo
     del old_config["distributed"]  # a setting at its default
     saved.write_text(yaml.safe_dump(old_config))
     done = out / "qformer" / "seed-0" / "done.json"
-    done.write_text(json.dumps({**json.loads(done.read_text()), "train_config": "an older schema's fingerprint"}))
+    older = {k: v for k, v in json.loads(done.read_text()).items() if k != "wall_s"}  # from before wall times were kept
+    done.write_text(json.dumps({**older, "train_config": "an older schema's fingerprint"}))
     assert "estimated time: 0 s for the 0 runs" in plan_text(plan_study(str(write_grid(tmp_path, grid)), out=tmp_path / "out"))
     (out / "mlp" / "seed-1" / "done.json").unlink()
-    run_study(plan_study(str(write_grid(tmp_path, grid)), out=tmp_path / "out"), Console(quiet=True))
+    doc = run_study(plan_study(str(write_grid(tmp_path, grid)), out=tmp_path / "out"), Console(quiet=True))
     assert len(trained) == 4 and len(analysed) == 2
+    assert doc["runs"]["timed"] == 3 and "for the 3 of 4 finished runs that recorded it" in (out / "report.md").read_text()
 
     # the same folder with another config is refused
     grid["base"]["stage"]["lr"] = 2e-3

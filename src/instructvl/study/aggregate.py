@@ -1,6 +1,6 @@
 """From finished runs to the study's numbers: per run the task scores, group averages
 (held-in / held-out / real, as the evaluation computes them), task-type averages (plain
-means over the run's scored tasks of each type) and training seconds; per cell their mean
+means over the run's scored tasks of each type), training and run wall seconds; per cell their mean
 and standard deviation over seeds, the analyses' curves point by point, and each cell's
 differences from the reference cell with the "no difference" verdict, and the papers'
 claims checked against those numbers."""
@@ -14,7 +14,7 @@ from instructvl.eval.compare import load_results
 from instructvl.eval.report import GROUP_ORDER
 from instructvl.study.analyses import EXTRACTORS, result_path
 from instructvl.study.expand import Run, StudyPlan, config_value
-from instructvl.study.runner import is_finished
+from instructvl.study.runner import DONE_FILE, WALL_KEY, is_finished
 from instructvl.study.stats import difference, summarize, summarize_curve
 from instructvl.study.task_types import TASK_TYPES, task_type
 
@@ -31,9 +31,11 @@ def run_record(run: Run) -> dict[str, Any]:
     for name in run.analyses:
         if name in EXTRACTORS and result_path(run.analysis_dir, name).is_file():
             analyses[name] = EXTRACTORS[name](json.loads(result_path(run.analysis_dir, name).read_text()))
+    done = json.loads((run.folder / DONE_FILE).read_text())
     return {
         "seed": run.seed,
         "train_seconds": summary["seconds"],
+        "wall_seconds": done.get(WALL_KEY),
         "tasks": {t["task"]: t.get("score") for t in results["tasks"]},
         "task_info": {t["task"]: {"group": t["group"], "metric": t["metric"], "type": task_type(t["spec"])} for t in results["tasks"]},
         "groups": {g: a["score"] for g, a in results["averages"].items()},
@@ -116,12 +118,14 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
             cells[cell.name] = {"description": cell.description, "config": run.config.model_dump(mode="json"),
                                 "evaluation": run.evaluation.model_dump(), **aggregate_cell(records[cell.name])}
     ref = grid.reference_cell
+    walls = [r["wall_seconds"] for rs in records.values() for r in rs if r["wall_seconds"] is not None]
     task_info = {t: info for rs in records.values() for r in rs for t, info in r["task_info"].items()}
     return {
         "study": grid.name, "description": grid.description, "grid": str(plan.path), "scale": plan.scale, "out": str(plan.out),
         "seeds": grid.seeds, "reference": ref,
         "runs": {"planned": len(plan.runs), "finished": len(finished),
-                 "missing": [f"{r.cell}/seed-{r.seed}" for r in plan.runs if r not in finished]},
+                 "missing": [f"{r.cell}/seed-{r.seed}" for r in plan.runs if r not in finished],
+                 "wall_seconds": sum(walls), "timed": len(walls)},
         "task_info": task_info,
         "group_names": [g for g in GROUP_ORDER if any(g in c["groups"] for c in cells.values())],
         "task_type_names": [t for t in TASK_TYPES if any(t in c["task_types"] for c in cells.values())],

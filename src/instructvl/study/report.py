@@ -17,6 +17,7 @@ from instructvl.study import plots
 from instructvl.study.aggregate import aggregate
 from instructvl.study.expand import StudyPlan
 from instructvl.study.plan import mixture_text, trainable_text
+from instructvl.study.runner import duration
 from instructvl.train.config import StageConfig
 
 MAX_CURVE_COLUMNS = 11
@@ -119,12 +120,22 @@ def by_analysis(cells: dict[str, dict]) -> dict[str, dict[str, dict]]:
     return {name: {n: c["analyses"][name] for n, c in cells.items() if name in c["analyses"]} for name in names}
 
 
+def _wall_line(runs: dict) -> list[str]:
+    """How long the finished runs took, where their sessions recorded it."""
+    if not runs.get("timed"):
+        return []
+    return [f"Run wall time (training unless reused, evaluation, analyses; as measured by the session that finished "
+            f"each run): {duration(runs['wall_seconds'])} in all for the {runs['timed']} of {runs['finished']} finished "
+            "runs that recorded it.", ""]
+
+
 def markdown(doc: dict, overrides: dict[str, list[str]]) -> str:
     """The report (see the module docstring); `overrides`: each cell's model overrides."""
     runs, groups, types = doc["runs"], doc["group_names"], doc["task_type_names"]
     lines = [f"# Study: {doc['study']}", "", doc["description"].strip(), "",
              f"Grid `{doc['grid']}`, scale {doc['scale']:g}, seeds {doc['seeds']}; {runs['finished']} of {runs['planned']} runs "
              f"finished" + (f" (missing: {', '.join(runs['missing'])})" if runs["missing"] else "") + ".", "",
+             *_wall_line(runs),
              "Scores x100, mean ± sample standard deviation over seeds (a lone mean: one seed); training seconds as "
              f"measured. Differences: cell minus `{doc['reference']}`; \"no difference\" where |difference| < the larger "
              "standard deviation of the two.", ""]

@@ -22,6 +22,9 @@ from instructvl.study.expand import Run, StudyPlan
 from instructvl.train.config import saved_config_matches
 
 DONE_FILE = "done.json"
+WALL_KEY = "wall_s"
+"""In `done.json`: the seconds the run took in the session that finished it (training,
+unless reused, evaluation and analyses)."""
 
 
 def run_key(run: Run) -> dict:
@@ -43,8 +46,8 @@ def is_finished(run: Run) -> bool:
 
 def _settings(key: dict) -> dict:
     """A run key without its training-config fingerprint (a fingerprint of an older
-    schema's dump differs although the config is the same)."""
-    return {k: v for k, v in key.items() if k != "train_config"}
+    schema's dump differs although the config is the same) and its wall time."""
+    return {k: v for k, v in key.items() if k not in ("train_config", WALL_KEY)}
 
 
 class Eta:
@@ -89,6 +92,7 @@ def execute(run: Run, data: Path, console) -> None:
     from instructvl.study.analyses import run_analyses
     from instructvl.train.reuse import finished_run, train_or_reuse
 
+    started = time.perf_counter()
     _check_folder(run)
     if finished_run(run.train_dir, run.config) is None:
         for stale in (run.eval_dir, run.analysis_dir):  # made from an earlier model of this folder
@@ -101,7 +105,8 @@ def execute(run: Run, data: Path, console) -> None:
              model_name=str(model_dir), announce=lambda text: console.print(text, highlight=False))
     run_analyses(run.analyses, model, data, run.analysis_dir, seed=run.seed, scale=run.analysis.scale,
                  options=run.analysis.options)
-    (run.folder / DONE_FILE).write_text(json.dumps(run_key(run), indent=2))
+    done = {**run_key(run), WALL_KEY: round(time.perf_counter() - started, 1)}
+    (run.folder / DONE_FILE).write_text(json.dumps(done, indent=2))
 
 
 def run_study(plan: StudyPlan, console) -> dict:
