@@ -83,15 +83,18 @@ def _report(opts: QuickstartOptions, train_result, model_results: dict, text_res
         f"({train_result.seconds:.0f} s); held-in validation loss "
         f"{train_result.first_val_loss.get('val_loss', float('nan')):.3f} -> {train_result.val_loss.get('val_loss', float('nan')):.3f}.", "",
         "Scores x100. `text only`: the same model with the images removed. `chance/majority`: expected score of a "
-        "random candidate (rank tasks) or the most frequent answer (generate tasks).", "",
+        "random candidate (rank tasks) or of the most frequent answer (generate tasks) of the task's training split; "
+        "marked `(eval)`, of the evaluation set itself, for tasks without a training split (held-out ones): an "
+        "optimistic baseline that peeks at the answers.", "",
         "| task | group | metric | n | model | text only | chance/majority |", "|---|---|---|---:|---:|---:|---:|",
     ]
     for t in model_results["tasks"]:
-        base = (t.get("baseline") or {}).get("score")
+        baseline = t.get("baseline") or {}
+        base, mark = baseline.get("score"), " (eval)" if baseline.get("source") == "eval" else ""
         txt = text.get(t["task"])
         lines.append(
             f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {100 * t['score']:.1f} | "
-            f"{'-' if txt is None else f'{100 * txt:.1f}'} | {'-' if base is None else f'{100 * base:.1f}'} |"
+            f"{'-' if txt is None else f'{100 * txt:.1f}'} | {'-' if base is None else f'{100 * base:.1f}{mark}'} |"
         )
     lines.append("")
     for group, avg in model_results["averages"].items():
