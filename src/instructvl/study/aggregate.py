@@ -1,7 +1,7 @@
 """From finished runs to the study's numbers: per run the task scores, group averages
 (held-in / held-out / real, as the evaluation computes them), task-type averages (plain
-means over the run's scored tasks of each type), training and run wall seconds; per cell their mean
-and standard deviation over seeds, the analyses' curves point by point, and each cell's
+means over the run's scored tasks of each type), training and run wall seconds; per cell
+their mean and standard deviation over seeds, the analyses' curves point by point, and each cell's
 differences from the reference cell with the "no difference" verdict, and the papers'
 claims checked against those numbers."""
 
