@@ -76,6 +76,8 @@ def _loss_plot(metrics: Path, out: Path) -> None:
 
 
 def _report(opts: QuickstartOptions, train_result, model_results: dict, text_results: dict, seconds: dict) -> str:
+    from instructvl.eval.report import eval_source_mark
+
     text = {t["task"]: t["score"] for t in text_results["tasks"]}
     lines = [
         f"# instructvl quickstart ({opts.preset})", "",
@@ -90,7 +92,7 @@ def _report(opts: QuickstartOptions, train_result, model_results: dict, text_res
     ]
     for t in model_results["tasks"]:
         baseline = t.get("baseline") or {}
-        base, mark = baseline.get("score"), " (eval)" if baseline.get("source") == "eval" else ""
+        base, mark = baseline.get("score"), eval_source_mark(baseline)
         txt = text.get(t["task"])
         lines.append(
             f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {100 * t['score']:.1f} | "

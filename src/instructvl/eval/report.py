@@ -52,6 +52,12 @@ def _extra(task: dict[str, Any]) -> str:
     return ", ".join(f"{k} {extra[k] if k == 'mean_rank' else 100 * extra[k]:.1f}" for k in keys)
 
 
+def eval_source_mark(baseline: dict[str, Any]) -> str:
+    """" (eval)" for a majority baseline counted on the evaluation set itself (a task
+    without a training split: optimistic, it peeks at the answers), else ""."""
+    return " (eval)" if baseline.get("source") == "eval" else ""
+
+
 def markdown(results: dict[str, Any]) -> str:
     """The report as markdown."""
     run = results["run"]
@@ -66,7 +72,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines.append("|---|---|---|---:|---:|---:|---|---|---|")
     for t in results["tasks"]:
         base = t["baseline"]
-        kind = base["kind"] + (f" ({base['source']})" if base.get("source") == "eval" else "")
+        kind = base["kind"] + eval_source_mark(base)
         score = t.get("error") and f"error: {t['error']}" or x100(t.get("score"))
         lines.append(f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {score} | {x100(base['score'])} {kind} | "
                      f"{_extra(t)} | {_how(t)} | v{t['spec']['version']} {t['spec_hash']} |")

@@ -122,7 +122,7 @@ def by_analysis(cells: dict[str, dict]) -> dict[str, dict[str, dict]]:
 
 def _wall_line(runs: dict) -> list[str]:
     """How long the finished runs took, where their sessions recorded it."""
-    if not runs.get("timed"):
+    if not runs["timed"]:
         return []
     return [f"Run wall time (training unless reused, evaluation, analyses; as measured by the session that finished "
             f"each run): {duration(runs['wall_seconds'])} in all for the {runs['timed']} of {runs['finished']} finished "
