@@ -14,7 +14,7 @@ from instructvl.eval.compare import load_results
 from instructvl.eval.report import GROUP_ORDER
 from instructvl.study.analyses import EXTRACTORS, result_path
 from instructvl.study.expand import Run, StudyPlan, config_value
-from instructvl.study.runner import DONE_FILE, WALL_KEY, is_finished
+from instructvl.study.runner import is_finished, recorded_wall_seconds
 from instructvl.study.stats import difference, summarize, summarize_curve
 from instructvl.study.task_types import TASK_TYPES, task_type
 
@@ -31,11 +31,10 @@ def run_record(run: Run) -> dict[str, Any]:
     for name in run.analyses:
         if name in EXTRACTORS and result_path(run.analysis_dir, name).is_file():
             analyses[name] = EXTRACTORS[name](json.loads(result_path(run.analysis_dir, name).read_text()))
-    done = json.loads((run.folder / DONE_FILE).read_text())
     return {
         "seed": run.seed,
         "train_seconds": summary["seconds"],
-        "wall_seconds": done.get(WALL_KEY),
+        "wall_seconds": recorded_wall_seconds(run),
         "tasks": {t["task"]: t.get("score") for t in results["tasks"]},
         "task_info": {t["task"]: {"group": t["group"], "metric": t["metric"], "type": task_type(t["spec"])} for t in results["tasks"]},
         "groups": {g: a["score"] for g, a in results["averages"].items()},

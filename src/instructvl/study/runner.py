@@ -44,6 +44,12 @@ def is_finished(run: Run) -> bool:
     return _settings(json.loads(done.read_text())) == _settings(run_key(run)) and finished_run(run.train_dir, run.config) is not None
 
 
+def recorded_wall_seconds(run: Run) -> float | None:
+    """The wall seconds a finished run's `done.json` records, or None for a run finished
+    before wall times were kept."""
+    return json.loads((run.folder / DONE_FILE).read_text()).get(WALL_KEY)
+
+
 def _settings(key: dict) -> dict:
     """A run key without its training-config fingerprint (a fingerprint of an older
     schema's dump differs although the config is the same) and its wall time."""
