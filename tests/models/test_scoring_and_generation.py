@@ -85,6 +85,15 @@ def test_greedy_generation_follows_the_argmax_of_scores(tiny_parts, images):
     assert token == int(logits[0, -1].argmax())
 
 
+def test_generation_is_greedy_whatever_the_checkpoint_generation_config_says(tiny_parts, images):
+    model = build(tiny_parts, "mlp")
+    batch = model.collator().prompt_batch(prompts(images))
+    greedy = model.generate(batch, max_new_tokens=5, eos_token_id=-1)
+    model.llm.model.generation_config.update(do_sample=True, num_beams=3, top_k=50)  # as some hub checkpoints ship
+    torch.manual_seed(0)
+    assert model.generate(batch, max_new_tokens=5, eos_token_id=-1) == greedy
+
+
 def test_sampling_is_seeded(tiny_parts, images):
     model = build(tiny_parts, "linear")
     batch = model.collator().prompt_batch(prompts(images))

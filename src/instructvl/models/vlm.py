@@ -240,10 +240,14 @@ class VisionLanguageModel(nn.Module):
     def generate(self, batch: Batch, max_new_tokens: int = 32, **kwargs) -> list[list[int]]:
         """New token ids per sample (prompt excluded, stopped at EOS). Prompts are left
         padded (Collator.prompt_batch); uses the KV cache; greedy by default, beam search
-        with `num_beams`, sampling with `do_sample=True` (and temperature, top_p, ...)."""
+        with `num_beams`, sampling with `do_sample=True` (and temperature, top_p, ...).
+        Greedy whatever the checkpoint's own `generation_config` asks for (many hub models
+        ship sampling or beam defaults)."""
         batch = batch.to(self.device)
         tok = self.llm.tokenizer
         visual = self.visual_sequence(batch)
+        kwargs.setdefault("do_sample", False)
+        kwargs.setdefault("num_beams", 1)
         kwargs.setdefault("pad_token_id", tok.pad_token_id)
         kwargs.setdefault("eos_token_id", tok.eos_token_id)
         inputs = self._text_inputs(batch, visual)
