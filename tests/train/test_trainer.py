@@ -185,7 +185,7 @@ def test_gradient_checkpointing_gives_the_same_training(tiny_parts, tiny_suite, 
     Trainer(validate(TrainConfig, data, "t"), tmp_path / "plain", tensorboard=False).run()
     trainer = Trainer(validate(TrainConfig, {**data, "gradient_checkpointing": True}, "t"), tmp_path / "ckpt", tensorboard=False)
     trainer.run()
-    assert trainer.model.llm.model.is_gradient_checkpointing
+    assert trainer.model.llm.model.is_activation_checkpointing
     assert _losses(tmp_path / "plain") == pytest.approx(_losses(tmp_path / "ckpt"), abs=1e-5)
 
 

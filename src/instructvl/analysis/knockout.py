@@ -28,7 +28,7 @@ SUPPORTED_ATTENTION = ("eager", "sdpa")
 
 
 def _key_length(kwargs: dict, queries: int, layer_index: int) -> int:
-    cache = kwargs.get("past_key_values")
+    cache = kwargs.get("cache")
     return queries + (cache.get_seq_length(layer_index) if cache is not None else 0)
 
 

@@ -318,11 +318,11 @@ class VisionLanguageModel(nn.Module):
             scores = []
             for ids, mask in self._candidate_chunks(cands, chunk_size):
                 n, width = ids.shape
-                cache = _row_cache(prefill.past_key_values, i, n)
+                cache = _row_cache(prefill.cache, i, n)
                 out = base(
                     input_ids=ids, attention_mask=torch.cat([prompt_mask.expand(n, -1), mask], 1),
                     position_ids=(start + torch.arange(width, device=self.device)).expand(n, -1),
-                    past_key_values=cache, use_cache=True,
+                    cache=cache, use_cache=True,
                 )
                 logprobs = torch.empty(n, width, first.shape[-1], device=self.device)
                 logprobs[:, 0] = first[i]

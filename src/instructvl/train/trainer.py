@@ -231,7 +231,7 @@ class Trainer:
         cfg = self.cfg
         apply_freeze_policy(self.model, stage.trainable, console=self.console)
         if cfg.gradient_checkpointing:
-            self.model.llm.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            self.model.llm.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
         optimizer, scheduler = build_optimizer(self.model, stage, cfg)
         stream = TrainingStream.open(
             data_dir, stage.data.datasets, mode=stage.data.mode, seed=_stage_seed(cfg.seed, index),
