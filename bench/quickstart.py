@@ -40,14 +40,21 @@ def run(out: Path, cache: Path, extra: list[str]) -> dict:
     subprocess.run(cmd, env=env, check=True, stdout=sys.stderr)  # stdout stays the JSON only
     wall = time.perf_counter() - start
     summary = json.loads((out / "summary.json").read_text())
-    return {"wall_s": round(wall, 1), "steps_s": {k: round(v, 1) for k, v in summary["seconds"].items()}, "summary": summary}
+    return {
+        "wall_s": round(wall, 1),
+        "steps_s": {k: round(v, 1) for k, v in summary["seconds"].items()},
+        "summary": summary,
+    }
 
 
 def held_out(summary: dict) -> dict:
     """Held-out averages x100: the model, the text-only model, chance/majority."""
     avg, text = summary["averages"]["held-out"], summary["text_only_averages"]["held-out"]
-    return {"model": round(100 * avg["score"], 2), "text_only": round(100 * text["score"], 2),
-            "chance_majority": round(100 * avg["baseline"], 2)}
+    return {
+        "model": round(100 * avg["score"], 2),
+        "text_only": round(100 * text["score"], 2),
+        "chance_majority": round(100 * avg["baseline"], 2),
+    }
 
 
 def main() -> None:

@@ -1,8 +1,9 @@
 """Benchmark: ranking 100 candidate answers per question (SynthVL visdial, a VisDial-like
 task) with `score_candidates` (image and prompt encoded once, candidates in chunks off
 the KV cache) against the naive method peers use (one full forward of image + prompt +
-candidate per candidate), on the same model in one run. Checks that both give the same (summed log-probability, token count) within
-1e-4 and prints JSON: seconds and candidates/s of each, the speed ratio (target >= 5x).
+candidate per candidate), on the same model in one run. Checks that both give the same
+(summed log-probability, token count) within 1e-4 and prints JSON: seconds and
+candidates/s of each, the speed ratio (target >= 5x).
 
 Usage: python bench/rank.py [--model tiny-offline] [--questions 3] [--chunk-size 32]
 """
@@ -73,7 +74,10 @@ def main() -> None:
     with torch.inference_mode():
         model.score_candidates(collator.prompt_batch(samples[:1]), [samples[0].candidates[:2]])  # warm-up
         start = time.perf_counter()
-        fast = [model.score_candidates(collator.prompt_batch([s]), [s.candidates], chunk_size=args.chunk_size)[0] for s in samples]
+        fast = [
+            model.score_candidates(collator.prompt_batch([s]), [s.candidates], chunk_size=args.chunk_size)[0]
+            for s in samples
+        ]
         fast_s = time.perf_counter() - start
         start = time.perf_counter()
         naive = [naive_scores(model, collator, s, s.candidates) for s in samples]
@@ -83,16 +87,24 @@ def main() -> None:
     same_counts = all(f[1] == n[1] for f, n in pairs)
     total = len(pairs)
     report = {
-        "benchmark": "candidate_ranking", "model": args.model, "questions": len(samples),
-        "candidates_per_question": len(samples[0].candidates), "chunk_size": args.chunk_size,
+        "benchmark": "candidate_ranking",
+        "model": args.model,
+        "questions": len(samples),
+        "candidates_per_question": len(samples[0].candidates),
+        "chunk_size": args.chunk_size,
         "threads": torch.get_num_threads(),
         "score_candidates": {"seconds": round(fast_s, 2), "candidates_per_s": round(total / fast_s, 1)},
         "naive_full_forward": {"seconds": round(naive_s, 2), "candidates_per_s": round(total / naive_s, 1)},
-        "speedup": round(naive_s / fast_s, 2), "target": TARGET_RATIO, "target_met": naive_s / fast_s >= TARGET_RATIO,
-        "max_abs_logprob_diff": diff, "same_token_counts": same_counts,
+        "speedup": round(naive_s / fast_s, 2),
+        "target": TARGET_RATIO,
+        "target_met": naive_s / fast_s >= TARGET_RATIO,
+        "max_abs_logprob_diff": diff,
+        "same_token_counts": same_counts,
         "same_within_1e-4": diff <= TOLERANCE and same_counts,
-        "same_choice": all(max(range(len(f)), key=lambda i: f[i][0]) == max(range(len(n)), key=lambda i: n[i][0])
-                           for f, n in zip(fast, naive)),
+        "same_choice": all(
+            max(range(len(f)), key=lambda i: f[i][0]) == max(range(len(n)), key=lambda i: n[i][0])
+            for f, n in zip(fast, naive)
+        ),
     }
     print(json.dumps(report, indent=2))
     sys.exit(0 if report["same_within_1e-4"] else 1)

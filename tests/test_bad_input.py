@@ -39,7 +39,9 @@ def test_saved_model_dir_without_config(tmp_path):
 def test_command_line_prints_a_clean_error(tmp_path):
     run = subprocess.run(
         [sys.executable, "-c", "from instructvl.cli import main; main()", "info", "no-such-preset"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode == 2
     assert "error: unknown preset or path 'no-such-preset'" in run.stderr

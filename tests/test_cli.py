@@ -28,7 +28,10 @@ def test_info(tiny_yaml):
 
 
 def test_generate_with_image(tiny_yaml, images):
-    result = runner.invoke(app, ["generate", "--model", tiny_yaml, "--image", images[0], "--prompt", "what colour?", "--max-new-tokens", "3"])
+    result = runner.invoke(
+        app,
+        ["generate", "--model", tiny_yaml, "--image", images[0], "--prompt", "what colour?", "--max-new-tokens", "3"],
+    )
     assert result.exit_code == 0, result.output
     assert result.output.strip() != ""
 

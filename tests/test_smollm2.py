@@ -27,6 +27,8 @@ def test_gguf_converts_once_and_answers_sensibly():
     formatter = ChatFormatter(llm.tokenizer, cfg.prompt_format, None, seq2seq=False)
     collator = Collator(formatter, 0, lambda paths: None, llm.max_length)
     batch = collator.prompt_batch([Sample("q", "t", [], [Turn("user", "What is the capital of France?")])])
-    out = llm.model.generate(input_ids=batch.input_ids, attention_mask=batch.attention_mask, max_new_tokens=12, do_sample=False)
-    answer = llm.tokenizer.decode(out[0, batch.input_ids.shape[1]:], skip_special_tokens=True)
+    out = llm.model.generate(
+        input_ids=batch.input_ids, attention_mask=batch.attention_mask, max_new_tokens=12, do_sample=False
+    )
+    answer = llm.tokenizer.decode(out[0, batch.input_ids.shape[1] :], skip_special_tokens=True)
     assert "Paris" in answer

@@ -33,13 +33,19 @@ def make_tokenizer(chat: bool):
     tk = Tokenizer(models.BPE(unk_token="<unk>"))
     tk.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tk.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
     tk.train_from_iterator(CORPUS, trainer)
     if not chat:
-        tk.post_processor = processors.TemplateProcessing(single="$A </s>", special_tokens=[("</s>", tk.token_to_id("</s>"))])
+        tk.post_processor = processors.TemplateProcessing(
+            single="$A </s>", special_tokens=[("</s>", tk.token_to_id("</s>"))]
+        )
     kwargs = dict(unk_token="<unk>", pad_token="<pad>")
     if chat:
-        kwargs.update(bos_token="<s>", eos_token="<|im_end|>", chat_template=CHATML, additional_special_tokens=["<|im_start|>"])
+        kwargs.update(
+            bos_token="<s>", eos_token="<|im_end|>", chat_template=CHATML, additional_special_tokens=["<|im_start|>"]
+        )
     else:
         kwargs.update(eos_token="</s>")
     return PreTrainedTokenizerFast(tokenizer_object=tk, **kwargs)
@@ -52,26 +58,54 @@ def minilm_dir() -> Path:
 
 def build_components(root: Path) -> dict[str, str]:
     """Writes every tiny component under `root`; returns their directories by name."""
-    from transformers import BertConfig, BertModel, CLIPVisionConfig, CLIPVisionModel, LlamaConfig, LlamaForCausalLM, T5Config, T5ForConditionalGeneration
+    from transformers import (
+        BertConfig,
+        BertModel,
+        CLIPVisionConfig,
+        CLIPVisionModel,
+        LlamaConfig,
+        LlamaForCausalLM,
+        T5Config,
+        T5ForConditionalGeneration,
+    )
 
     torch.manual_seed(0)
     out = {}
     chat_tok = make_tokenizer(chat=True)
     llama_dir = root / "llama"
-    LlamaForCausalLM(LlamaConfig(
-        vocab_size=len(chat_tok), hidden_size=64, intermediate_size=128, num_hidden_layers=4,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-        bos_token_id=chat_tok.bos_token_id, eos_token_id=chat_tok.eos_token_id, pad_token_id=chat_tok.pad_token_id,
-    )).save_pretrained(llama_dir)
+    LlamaForCausalLM(
+        LlamaConfig(
+            vocab_size=len(chat_tok),
+            hidden_size=64,
+            intermediate_size=128,
+            num_hidden_layers=4,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=512,
+            bos_token_id=chat_tok.bos_token_id,
+            eos_token_id=chat_tok.eos_token_id,
+            pad_token_id=chat_tok.pad_token_id,
+        )
+    ).save_pretrained(llama_dir)
     chat_tok.save_pretrained(llama_dir)
     out["llama"] = str(llama_dir)
 
     t5_tok = make_tokenizer(chat=False)
     t5_dir = root / "t5"
-    T5ForConditionalGeneration(T5Config(
-        vocab_size=len(t5_tok), d_model=64, d_ff=128, d_kv=16, num_layers=3, num_decoder_layers=2, num_heads=4,
-        decoder_start_token_id=t5_tok.pad_token_id, pad_token_id=t5_tok.pad_token_id, eos_token_id=t5_tok.eos_token_id,
-    )).save_pretrained(t5_dir)
+    T5ForConditionalGeneration(
+        T5Config(
+            vocab_size=len(t5_tok),
+            d_model=64,
+            d_ff=128,
+            d_kv=16,
+            num_layers=3,
+            num_decoder_layers=2,
+            num_heads=4,
+            decoder_start_token_id=t5_tok.pad_token_id,
+            pad_token_id=t5_tok.pad_token_id,
+            eos_token_id=t5_tok.eos_token_id,
+        )
+    ).save_pretrained(t5_dir)
     t5_tok.save_pretrained(t5_dir)
     out["t5"] = str(t5_dir)
 
@@ -80,14 +114,18 @@ def build_components(root: Path) -> dict[str, str]:
     out["clip"] = str(clip_dir)
 
     bert_dir = root / "bert"
-    BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)).save_pretrained(bert_dir)
+    BertModel(
+        BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    ).save_pretrained(bert_dir)
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(minilm_dir() / name, bert_dir / name)
     out["bert"] = str(bert_dir)
     return out
 
 
-CLIP_ARCH = dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2)
+CLIP_ARCH = dict(
+    image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2
+)
 HEADS = ("instructblip-qformer", "qformer", "linear", "mlp")
 
 

@@ -38,12 +38,22 @@ def _train_config(opts: QuickstartOptions, data: Path):
     from instructvl.train.config import MixtureConfig, StageConfig, TrainConfig
 
     stage = StageConfig(
-        name="instruction-tuning", steps=opts.steps, lr=opts.lr, warmup_steps=max(1, opts.steps // 10), min_lr_ratio=0.2,
+        name="instruction-tuning",
+        steps=opts.steps,
+        lr=opts.lr,
+        warmup_steps=max(1, opts.steps // 10),
+        min_lr_ratio=0.2,
         data=MixtureConfig(datasets=opts.train_datasets),
     )
-    return TrainConfig(model=load_model_config(opts.preset, opts.overrides), data_dir=str(data), stages=[stage],
-                       batch_size=opts.batch_size, save_every=max(1, opts.steps // 3),
-                       eval_every=opts.steps, eval_samples_per_dataset=8)
+    return TrainConfig(
+        model=load_model_config(opts.preset, opts.overrides),
+        data_dir=str(data),
+        stages=[stage],
+        batch_size=opts.batch_size,
+        save_every=max(1, opts.steps // 3),
+        eval_every=opts.steps,
+        eval_samples_per_dataset=8,
+    )
 
 
 def _text_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path) -> Path:
@@ -53,8 +63,15 @@ def _text_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path) 
     from instructvl.eval.provenance import fingerprint, model_record
     from instructvl.models.sources import cache_dir
 
-    key = fingerprint({"model": model_record(model, model_name, no_image=True)["config_hash"], "data": str(data.resolve()),
-                       "tasks": opts.held_out_tasks, "limit": opts.limit, "batch_size": EVAL_BATCH_SIZE})
+    key = fingerprint(
+        {
+            "model": model_record(model, model_name, no_image=True)["config_hash"],
+            "data": str(data.resolve()),
+            "tasks": opts.held_out_tasks,
+            "limit": opts.limit,
+            "batch_size": EVAL_BATCH_SIZE,
+        }
+    )
     return cache_dir() / "text-only" / key
 
 
@@ -80,15 +97,20 @@ def _report(opts: QuickstartOptions, train_result, model_results: dict, text_res
 
     text = {t["task"]: t["score"] for t in text_results["tasks"]}
     lines = [
-        f"# instructvl quickstart ({opts.preset})", "",
+        f"# instructvl quickstart ({opts.preset})",
+        "",
         f"Instruction tuning: {train_result.steps} steps x {opts.batch_size} samples on the held-in mixture "
         f"({train_result.seconds:.0f} s); held-in validation loss "
-        f"{train_result.first_val_loss.get('val_loss', float('nan')):.3f} -> {train_result.val_loss.get('val_loss', float('nan')):.3f}.", "",
+        f"{train_result.first_val_loss.get('val_loss', float('nan')):.3f} -> "
+        f"{train_result.val_loss.get('val_loss', float('nan')):.3f}.",
+        "",
         "Scores x100. `text only`: the same model with the images removed. `chance/majority`: expected score of a "
         "random candidate (rank tasks) or of the most frequent answer (generate tasks) of the task's training split; "
         "marked `(eval)`, of the evaluation set itself, for tasks without a training split (held-out ones): an "
-        "optimistic baseline that peeks at the answers.", "",
-        "| task | group | metric | n | model | text only | chance/majority |", "|---|---|---|---:|---:|---:|---:|",
+        "optimistic baseline that peeks at the answers.",
+        "",
+        "| task | group | metric | n | model | text only | chance/majority |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for t in model_results["tasks"]:
         baseline = t.get("baseline") or {}
@@ -102,11 +124,19 @@ def _report(opts: QuickstartOptions, train_result, model_results: dict, text_res
     for group, avg in model_results["averages"].items():
         txt = text_results["averages"].get(group, {}).get("score")
         lines.append(
-            f"- {group} average: model {100 * avg['score']:.1f}, text only {'-' if txt is None else f'{100 * txt:.1f}'}, "
+            f"- {group} average: model {100 * avg['score']:.1f}, "
+            f"text only {'-' if txt is None else f'{100 * txt:.1f}'}, "
             f"chance/majority {100 * avg['baseline']:.1f} ({avg['n_tasks']} tasks)"
         )
-    lines += ["", "Wall time (s): " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()), "",
-              "![training loss](training_loss.png)", "", "![per-task scores](compare/compare.png)", ""]
+    lines += [
+        "",
+        "Wall time (s): " + ", ".join(f"{k} {v:.0f}" for k, v in seconds.items()),
+        "",
+        "![training loss](training_loss.png)",
+        "",
+        "![per-task scores](compare/compare.png)",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -144,7 +174,10 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     common = dict(data=data, model_name=str(out / "train" / "model"), announce=say, batch_size=EVAL_BATCH_SIZE)
     held_out = evaluate(model, opts.held_out_tasks, out / "eval", limit=opts.limit, **common)
     held_in = evaluate(model, opts.held_in_tasks, out / "eval-held-in", limit=opts.held_in_limit, **common)
-    model_results = {"tasks": held_out["tasks"] + held_in["tasks"], "averages": {**held_out["averages"], **held_in["averages"]}}
+    model_results = {
+        "tasks": held_out["tasks"] + held_in["tasks"],
+        "averages": {**held_out["averages"], **held_in["averages"]},
+    }
     lap("eval")
     console.rule("4/4 text-only baseline (held-out tasks; kept in the cache, it does not depend on training)")
     shared = _text_only_dir(opts, model, common["model_name"], data)
@@ -154,7 +187,12 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     write_comparison([out / "eval", out / "eval-text-only"], out / "compare", labels=["model", "text only"])
     report = _report(opts, train_result, model_results, text_results, seconds)
     (out / "report.md").write_text(report)
-    summary = {"report": str(out / "report.md"), "seconds": seconds, "total_seconds": sum(seconds.values()),
-               "averages": model_results["averages"], "text_only_averages": text_results["averages"]}
+    summary = {
+        "report": str(out / "report.md"),
+        "seconds": seconds,
+        "total_seconds": sum(seconds.values()),
+        "averages": model_results["averages"],
+        "text_only_averages": text_results["averages"],
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

@@ -6,7 +6,14 @@ import torch
 
 from instructvl.analysis.images import scene_images
 from instructvl.analysis.interventions import (
-    CANDIDATES, Condition, Outcome, candidate_scores, references, scene_questions, summary, windows,
+    CANDIDATES,
+    Condition,
+    Outcome,
+    candidate_scores,
+    references,
+    scene_questions,
+    summary,
+    windows,
 )
 from instructvl.analysis.knockout import cut_visual_attention
 from instructvl.data.synthvl.qa import answer_attribute
@@ -77,9 +84,15 @@ def test_cutting_every_layer_makes_text_blind_to_the_image(tiny_parts, questions
     collator = model.collator()
     q = questions[1]
     every = Condition("all", tuple(range(len(model.llm.layers))))
-    real_cut, real_plain = candidate_scores(model, collator, q, every), candidate_scores(model, collator, q, Condition("none"))
+    real_cut, real_plain = (
+        candidate_scores(model, collator, q, every),
+        candidate_scores(model, collator, q, Condition("none")),
+    )
     monkeypatch.setattr(model, "visual_sequence", _random_visual(model))
-    noise_cut, noise_plain = candidate_scores(model, collator, q, every), candidate_scores(model, collator, q, Condition("none"))
+    noise_cut, noise_plain = (
+        candidate_scores(model, collator, q, every),
+        candidate_scores(model, collator, q, Condition("none")),
+    )
     assert noise_cut == pytest.approx(real_cut, abs=1e-5)
     assert noise_plain != pytest.approx(real_plain, abs=1e-3)  # without the cut the image matters
 

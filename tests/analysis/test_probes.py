@@ -72,7 +72,9 @@ def test_features_below_the_injection_layer_do_not_depend_on_the_image(model_k2,
     for name in FEATURES:
         assert feats[name].shape == (3, layers, model_k2.llm.hidden_size)
         for i in range(k):  # inputs of layers 0..k-1: placeholders only
-            assert torch.equal(feats[name][0, i], feats[name][1, i]) and torch.equal(feats[name][0, i], feats[name][2, i])
+            assert torch.equal(feats[name][0, i], feats[name][1, i]) and torch.equal(
+                feats[name][0, i], feats[name][2, i]
+            )
     # at the input of layer k the visual positions hold the visual tokens, the last
     # prompt token has not read them yet; from layer k + 1 on it has
     assert not torch.allclose(feats["visual-mean"][0, k], feats["visual-mean"][1, k])

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from typer.testing import CliRunner
 
-from instructvl.cli import app
 import instructvl.cli.data  # noqa: F401 (registers `instructvl data`)
+from instructvl.cli import app
 from instructvl.data.synthvl.loader import load_split, read_jsonl
 from instructvl.errors import InstructVLError
 
@@ -60,8 +60,23 @@ def test_load_split_resolves_images_and_drops_targets_for_eval(suite):
 def test_cli_synth_stats_check_show(tmp_path):
     runner = CliRunner()
     out = tmp_path / "s"
-    r = runner.invoke(app, ["data", "synth", "--out", str(out), "--train", "6", "--val", "2", "--test", "4",
-                            "--only", "vqa,gqa,coco-cap,msvd"])
+    r = runner.invoke(
+        app,
+        [
+            "data",
+            "synth",
+            "--out",
+            str(out),
+            "--train",
+            "6",
+            "--val",
+            "2",
+            "--test",
+            "4",
+            "--only",
+            "vqa,gqa,coco-cap,msvd",
+        ],
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["data", "stats", str(out)])
     assert r.exit_code == 0, r.output

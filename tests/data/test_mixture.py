@@ -12,8 +12,12 @@ from instructvl.data.mixture import MixtureEntry, MixtureSampler, build_sampler,
 from instructvl.data.synthvl.suite import DEFAULT_FACTORS, TrainingStream, training_mixture
 from instructvl.errors import InstructVLError
 
-ENTRIES = [MixtureEntry("a", 900), MixtureEntry("b", 100), MixtureEntry("c", 400, factor=2.0),
-           MixtureEntry("d", 25, factor=0.5)]
+ENTRIES = [
+    MixtureEntry("a", 900),
+    MixtureEntry("b", 100),
+    MixtureEntry("c", 400, factor=2.0),
+    MixtureEntry("d", 25, factor=0.5),
+]
 
 
 def test_sqrt_rule_with_factors():

@@ -24,8 +24,10 @@ def scene_of(s) -> Scene:
 def uncovered(scene: Scene, i: int) -> bool:
     """No later object's box and no occluder reaches object i's centre (with a margin)."""
     o = scene.objects[i]
-    boxes = [(p.x - p.size / 2 - 2, p.y - p.size / 2 - 2, p.x + p.size / 2 + 2, p.y + p.size / 2 + 2)
-             for p in scene.objects[i + 1:]]
+    boxes = [
+        (p.x - p.size / 2 - 2, p.y - p.size / 2 - 2, p.x + p.size / 2 + 2, p.y + p.size / 2 + 2)
+        for p in scene.objects[i + 1 :]
+    ]
     if scene.degrade.get("occluder"):
         boxes.append(tuple(scene.degrade["occluder"]))
     return not any(b[0] <= o.x <= b[2] and b[1] <= o.y <= b[3] for b in boxes)
@@ -219,8 +221,12 @@ def test_ocrvqa_and_textvqa_read_the_text(suite):
         scene, p = scene_of(s), s.metadata["program"]
         texts = {o.role: o.text for o in scene.objects if o.kind == "text"}
         genre = GENRES[[o.kind for o in scene.objects if o.kind != "text"][0]]
-        expected = {"title": texts["title"], "author": texts["author"], "genre": genre,
-                    "is-genre": "yes" if p.get("genre") == genre else "no"}[p["type"]]
+        expected = {
+            "title": texts["title"],
+            "author": texts["author"],
+            "genre": genre,
+            "is-genre": "yes" if p.get("genre") == genre else "no",
+        }[p["type"]]
         assert s.answer == expected
         assert s.ocr_tokens == texts["title"].split() + texts["author"].split()
     for s in raw_samples(suite, "textvqa", "test"):

@@ -33,8 +33,11 @@ def test_manifest_and_dataset_json(suite):
         for key in ("name", "category", "split", "metric", "output", "size", "seed"):
             assert key in info
         assert info["seed"] == 7
-        expected = {"test": TINY.test} if d.held_out else {"train": round(TINY.train * d.size_factor),
-                                                           "val": round(TINY.val * d.size_factor)}
+        expected = (
+            {"test": TINY.test}
+            if d.held_out
+            else {"train": round(TINY.train * d.size_factor), "val": round(TINY.val * d.size_factor)}
+        )
         assert info["sizes"] == expected
         for split, n in expected.items():
             samples = raw_samples(suite, d.name, split)

@@ -13,9 +13,28 @@ from instructvl.data.synthvl.registry import DATASETS
 from instructvl.data.templates import load_templates, task_types
 from instructvl.errors import InstructVLError
 
-SHORT_CUES = ("short", "single word", "brief", "few words", "word or two", "one word", "a:", "answer:", "true or false",
-              "yes or no", "option", "as short as", "three words", "caption", "photo of", "shows", "pick one",
-              "the answer is", "a word", "one-line")
+SHORT_CUES = (
+    "short",
+    "single word",
+    "brief",
+    "few words",
+    "word or two",
+    "one word",
+    "a:",
+    "answer:",
+    "true or false",
+    "yes or no",
+    "option",
+    "as short as",
+    "three words",
+    "caption",
+    "photo of",
+    "shows",
+    "pick one",
+    "the answer is",
+    "a word",
+    "one-line",
+)
 
 
 def test_every_task_has_10_to_15_templates():

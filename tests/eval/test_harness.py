@@ -58,7 +58,9 @@ class Counting:
 
 
 def run(model, out, suite, **kw):
-    return evaluate(model, "gqa,memes", out, limit=6, data=suite, batch_size=2, progress=False, announce=lambda m: None, **kw)
+    return evaluate(
+        model, "gqa,memes", out, limit=6, data=suite, batch_size=2, progress=False, announce=lambda m: None, **kw
+    )
 
 
 def test_interrupted_eval_resumes_without_recomputing(model, suite, tmp_path):
@@ -143,8 +145,9 @@ def test_a_beam_search_spec_decodes_with_its_width_and_length_penalty(model, sui
     assert runs["beams"] and all(kw["num_beams"] == 3 and kw["length_penalty"] == -1.0 for kw in runs["beams"])
     raw = {r["id"]: r["raw"] for r in read_jsonl(tmp_path / "beams" / "predictions" / "gqa.jsonl")}
     samples = [Sample.from_json(r) for r in read_jsonl(tmp_path / "beams" / "prepared" / "gqa.jsonl")]
-    by_hand = model.generate(model.collator().prompt_batch(samples), max_new_tokens=beams.max_new_tokens, num_beams=3,
-                             length_penalty=-1.0)
+    by_hand = model.generate(
+        model.collator().prompt_batch(samples), max_new_tokens=beams.max_new_tokens, num_beams=3, length_penalty=-1.0
+    )
     tok = model.llm.tokenizer
     assert all(raw.values())
     for s, ids in zip(samples, by_hand):  # the same beams, cut at the first line as the stop criterion allows

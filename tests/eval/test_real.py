@@ -20,20 +20,28 @@ def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("benchmarks")
     make_images(root / "flickr30k" / "images", "1.jpg", "2.jpg")
     write_json(root / "flickr30k" / "dataset_flickr30k.json", {"images": [
-        {"imgid": i, "filename": f"{i}.jpg", "split": "test", "sentences": [{"raw": f"a dog {i}."}, {"raw": "a dog runs."}]}
+        {"imgid": i, "filename": f"{i}.jpg", "split": "test",
+         "sentences": [{"raw": f"a dog {i}."}, {"raw": "a dog runs."}]}
         for i in (1, 2)]})  # fmt: skip
     make_images(root / "msrvtt" / "videos" / "video7", *[f"frame_{i}.jpg" for i in range(1, 9)])
     write_json(root / "msrvtt" / "test_qa.json", [{"id": 1, "video_id": 7, "question": "who talks?", "answer": "man"}])
     make_images(root / "vsr" / "images", "5.jpg")
-    write_lines(root / "vsr" / "test.jsonl", [json.dumps({"image": "5.jpg", "caption": c, "label": y})
-                                             for c, y in (("The cat is on the mat.", 1), ("The mat is on the cat.", 0))])
+    write_lines(
+        root / "vsr" / "test.jsonl",
+        [
+            json.dumps({"image": "5.jpg", "caption": c, "label": y})
+            for c, y in (("The cat is on the mat.", 1), ("The mat is on the cat.", 0))
+        ],
+    )
     make_images(root / "scienceqa" / "images", "test/1/image.png")
     scienceqa_files(root / "scienceqa")
     make_images(root / "visdial" / "images", "VisualDialog_val_000000185565.jpg")
     visdial_file(root / "visdial", split="val")
     make_images(root / "hateful_memes", "img/1.png", "img/2.png")
-    write_lines(root / "hateful_memes" / "dev_seen.jsonl", [
-        json.dumps({"id": i, "img": f"img/{i}.png", "label": i - 1, "text": f"meme text {i}"}) for i in (1, 2)])
+    write_lines(
+        root / "hateful_memes" / "dev_seen.jsonl",
+        [json.dumps({"id": i, "img": f"img/{i}.png", "label": i - 1, "text": f"meme text {i}"}) for i in (1, 2)],
+    )
     return root
 
 
@@ -43,7 +51,10 @@ def test_real_tasks_prepare_infer_and_score(model, data_root, tmp_path):
     assert set(tasks) == set(TASKS.split(",")) and all(t["score"] is not None for t in tasks.values())
     assert tasks["real-visdial"]["n"] == 3 and "r@10" in tasks["real-visdial"]["extra"]
     assert tasks["real-scienceqa"]["n"] == 1 and tasks["real-scienceqa"]["baseline"]["score"] == 0.5
-    assert tasks["real-flickr30k"]["baseline"]["kind"] == "majority" and tasks["real-flickr30k"]["baseline"]["source"] == "eval"
+    assert (
+        tasks["real-flickr30k"]["baseline"]["kind"] == "majority"
+        and tasks["real-flickr30k"]["baseline"]["source"] == "eval"
+    )
     assert results["averages"]["real"]["n_tasks"] == 6
 
     prompts = {t: read_jsonl(tmp_path / "prepared" / f"{t}.jsonl") for t in tasks}

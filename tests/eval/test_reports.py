@@ -24,8 +24,21 @@ def runs(tiny_parts, suite, tmp_path_factory):
     config.write_text(yaml.safe_dump(json.loads(json.dumps(model_config(tiny_parts)))))
     threads = torch.get_num_threads()  # `eval --threads 1` (its default) sets it process-wide
     for name, extra in (("with-image", []), ("text-only", ["--no-image"])):
-        args = ["eval", "--model", str(config), "--tasks", "vsr,memes,gqa,vqa", "--data", str(suite),
-                "--limit", "4", "--out", str(root / name), "--no-progress", *extra]
+        args = [
+            "eval",
+            "--model",
+            str(config),
+            "--tasks",
+            "vsr,memes,gqa,vqa",
+            "--data",
+            str(suite),
+            "--limit",
+            "4",
+            "--out",
+            str(root / name),
+            "--no-progress",
+            *extra,
+        ]
         result = runner.invoke(app, args)
         assert result.exit_code == 0, result.output
     torch.set_num_threads(threads)

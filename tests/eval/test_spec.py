@@ -41,16 +41,28 @@ def test_groups_and_names_combine_without_repeats():
 
 def test_bad_spec_fields_are_clear_errors(tmp_path):
     path = tmp_path / "t.yaml"
-    path.write_text("tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, output: rank, metric: cider}\n")
+    path.write_text(
+        "tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, "
+        "output: rank, metric: cider}\n"
+    )
     with pytest.raises(InstructVLError, match="rank task is scored by one of"):
         parse_task_file(path)
-    path.write_text("tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, output: rank, metric: top1, colour: 3}\n")
+    path.write_text(
+        "tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, "
+        "output: rank, metric: top1, colour: 3}\n"
+    )
     with pytest.raises(InstructVLError, match="unknown key 'colour'"):
         parse_task_file(path)
-    path.write_text("tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, output: generate, metric: top1, postprocess: [shout]}\n")
+    path.write_text(
+        "tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, "
+        "output: generate, metric: top1, postprocess: [shout]}\n"
+    )
     with pytest.raises(InstructVLError, match="unknown post-processing steps"):
         parse_task_file(path)
-    path.write_text("tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vqa, split: val}, output: generate, metric: top1, length_penalty: -1}\n")
+    path.write_text(
+        "tasks:\n  x: {suite: synthvl, held_out: true, source: {dataset: vqa, split: val}, "
+        "output: generate, metric: top1, length_penalty: -1}\n"
+    )
     with pytest.raises(InstructVLError, match="length_penalty applies to beam search only"):
         parse_task_file(path)
 
@@ -61,7 +73,9 @@ def test_spec_hash_follows_every_field():
     assert spec_hash(spec) != spec_hash(with_overrides(spec, normalisation="mean"))
     assert spec_hash(spec) != spec_hash(with_overrides(spec, mode="multitask"))
     assert spec_hash(spec) != spec_hash(with_overrides(spec, num_beams=5))
-    assert spec_hash(with_overrides(spec, num_beams=5)) != spec_hash(with_overrides(spec, num_beams=5, length_penalty=-1.0))
+    assert spec_hash(with_overrides(spec, num_beams=5)) != spec_hash(
+        with_overrides(spec, num_beams=5, length_penalty=-1.0)
+    )
 
 
 def test_greedy_specs_leave_the_beam_fields_out_of_their_fingerprint():

@@ -18,7 +18,10 @@ def sample(i, **fields):
 
 
 def test_postprocess_steps():
-    assert postprocess("  Answer: Two.\nmore text", ["first_line", "answer_prefix", "rstrip_period", "strip", "lowercase"]) == "two"
+    assert (
+        postprocess("  Answer: Two.\nmore text", ["first_line", "answer_prefix", "rstrip_period", "strip", "lowercase"])
+        == "two"
+    )
     assert postprocess("\n\n a cat. on a mat. ", ["first_line", "first_sentence"]) == "a cat."
 
 
@@ -35,9 +38,13 @@ def test_generate_cider_and_vqa_accuracy_match_direct_calls():
     samples = [sample(i, references=r) for i, r in enumerate(refs)]
     rows = {"s0": {"raw": "a red square\nand more"}, "s1": {"raw": " blue circles "}}
     assert score_task(all_specs()["nocaps"], samples, rows).result.score == pytest.approx(
-        compute("cider", ["a red square", "blue circles"], refs).score)
+        compute("cider", ["a red square", "blue circles"], refs).score
+    )
     vqa = score_task(all_specs()["vizwiz"], samples, rows).result
-    assert vqa.score == compute("vqa_accuracy", ["a red square", "blue circles"], refs, reference_normalisation="full").score
+    assert (
+        vqa.score
+        == compute("vqa_accuracy", ["a red square", "blue circles"], refs, reference_normalisation="full").score
+    )
 
 
 def test_rank_normalisation_and_choice():

@@ -52,17 +52,29 @@ def test_missing_image_in_json_list_is_reported_with_record_index(tmp_path):
     assert len(result.samples) == 1
     assert [(p.where, p.kind) for p in result.skipped] == [("record 1", "missing_image"), ("record 2", "malformed")]
     assert "field 'question' is missing; expected a string" in result.skipped[1].reason
-    with pytest.raises(InstructVLError, match=r"val\.json, record 1: image file .*VizWiz_val_00000001\.jpg does not exist"):
+    with pytest.raises(
+        InstructVLError, match=r"val\.json, record 1: image file .*VizWiz_val_00000001\.jpg does not exist"
+    ):
         read_dataset("vizwiz", ann, strict=True)
     assert len(read_dataset("vizwiz", ann, check_files=False).samples) == 2
 
 
 def test_keyed_records_and_cross_file_problems(tmp_path):
     make_images(tmp_path, "COCO_val2014_000000000001.jpg")
-    questions = write_json(tmp_path / "q.json", {"data_subtype": "val2014", "questions": [
-        {"image_id": 1, "question": "q1", "question_id": 10}, {"image_id": 1, "question": "q2", "question_id": 11}]})
-    annotations = write_json(tmp_path / "a.json", {"annotations": [
-        {"question_id": 10, "answers": [{"answer": "x"}], "multiple_choice_answer": "x"}]})
+    questions = write_json(
+        tmp_path / "q.json",
+        {
+            "data_subtype": "val2014",
+            "questions": [
+                {"image_id": 1, "question": "q1", "question_id": 10},
+                {"image_id": 1, "question": "q2", "question_id": 11},
+            ],
+        },
+    )
+    annotations = write_json(
+        tmp_path / "a.json",
+        {"annotations": [{"question_id": 10, "answers": [{"answer": "x"}], "multiple_choice_answer": "x"}]},
+    )
     result = read_dataset("vqav2", [questions, annotations])
     (problem,) = result.skipped
     assert problem.where == "questions record 1" and "question_id 11 has no entry" in problem.reason
@@ -72,9 +84,15 @@ def test_keyed_records_and_cross_file_problems(tmp_path):
 
 
 def test_bad_records_in_dialog_conversation_and_csv(tmp_path):
-    dialog = {"image_id": 5, "caption": "c", "dialog": [{"question": 0, "answer": 0, "answer_options": [0], "gt_index": 3}]}
-    visdial = write_json(tmp_path / "visdial_1.0_val.json",
-                         {"split": "val2018", "data": {"dialogs": [dialog], "questions": ["q"], "answers": ["a"]}})
+    dialog = {
+        "image_id": 5,
+        "caption": "c",
+        "dialog": [{"question": 0, "answer": 0, "answer_options": [0], "gt_index": 3}],
+    }
+    visdial = write_json(
+        tmp_path / "visdial_1.0_val.json",
+        {"split": "val2018", "data": {"dialogs": [dialog], "questions": ["q"], "answers": ["a"]}},
+    )
     (problem,) = read_dataset("visdial", visdial, check_files=False).skipped
     assert problem.where == "dialogs record 0" and "gt_index 3" in problem.reason
     llava = write_json(tmp_path / "llava.json", [{"id": "x", "conversations": [{"from": "bot", "value": "hi"}]}])
@@ -102,7 +120,9 @@ def test_whole_file_errors_are_fatal_and_clear(tmp_path):
 def test_bad_calls_name_what_is_valid(tmp_path):
     with pytest.raises(InstructVLError, match="unknown dataset format 'vqa3'; known formats: .*vqav2"):
         read_dataset("vqa3", tmp_path / "x.json")
-    with pytest.raises(InstructVLError, match=r"has no options \['frames'\]; its options: \['cache_dir', 'num_frames'\]"):
+    with pytest.raises(
+        InstructVLError, match=r"has no options \['frames'\]; its options: \['cache_dir', 'num_frames'\]"
+    ):
         read_dataset("msvd_qa", tmp_path / "x.json", frames=3)
     with pytest.raises(InstructVLError, match=r"takes annotation files: questions json, \[annotations json\]; got 3"):
         read_dataset("vqav2", ["a", "b", "c"])

@@ -4,8 +4,17 @@ from instructvl.data.formats import read_dataset
 
 from .fixtures import make_images, turns, write_json
 
-SCIENCE_BASE = {"hint": "", "task": "closed choice", "grade": "grade2", "subject": "natural science",
-                "topic": "biology", "category": "Animals", "skill": "Identify animals", "lecture": "L", "solution": "S"}
+SCIENCE_BASE = {
+    "hint": "",
+    "task": "closed choice",
+    "grade": "grade2",
+    "subject": "natural science",
+    "topic": "biology",
+    "category": "Animals",
+    "skill": "Identify animals",
+    "lecture": "L",
+    "solution": "S",
+}
 
 
 def scienceqa_files(tmp_path):
@@ -49,8 +58,10 @@ def test_iconqa_problem_folders(tmp_path):
         "question": "Which is a triangle?", "choices": ["choice_0.png", "choice_1.png"], "answer": 0,
         "ques_type": "choose_img", "grade": "grade1", "label": "shapes"})  # fmt: skip
     make_images(root / "train/fill_in_blank/7", "image.png")
-    write_json(root / "train/fill_in_blank/7/data.json", {
-        "question": "What time is it? ___ o'clock", "choices": [], "answer": "3", "ques_type": "fill_in_blank"})
+    write_json(
+        root / "train/fill_in_blank/7/data.json",
+        {"question": "What time is it? ___ o'clock", "choices": [], "answer": "3", "ques_type": "fill_in_blank"},
+    )
     samples = {s.id: s for s in read_dataset("iconqa", root).samples}
     txt, img, blank = samples["12"], samples["30"], samples["7"]
     assert txt.images == [str(root / "test/choose_txt/12/image.png")]
@@ -64,8 +75,10 @@ def test_iconqa_problem_folders(tmp_path):
 
 def test_iconqa_combined_problems_json(tmp_path):
     make_images(tmp_path / "iconqa", "val/choose_txt/5/image.png")
-    problems = write_json(tmp_path / "problems.json", {"5": {
-        "question": "Which shape?", "choices": ["circle", "square"], "answer": 0, "ques_type": "choose_txt"}})
+    problems = write_json(
+        tmp_path / "problems.json",
+        {"5": {"question": "Which shape?", "choices": ["circle", "square"], "answer": 0, "ques_type": "choose_txt"}},
+    )
     splits = write_json(tmp_path / "pid_splits.json", {"choose_txt_val": ["5"], "choose_txt_train": []})
     (sample,) = read_dataset("iconqa", [problems, splits], tmp_path / "iconqa", split="val").samples
     assert sample.images == [str(tmp_path / "iconqa/val/choose_txt/5/image.png")] and sample.answer == 0

@@ -5,7 +5,8 @@ from instructvl.data.formats import read_dataset
 from .fixtures import make_images, turns, write_json
 
 OCR = {"dataset_name": "textvqa", "data": [
-    {"image_id": "003a8ae2ef43b901", "ocr_tokens": ["NOKIA", "5:30"], "ocr_info": [{"word": "NOKIA", "bounding_box": {}}]},
+    {"image_id": "003a8ae2ef43b901", "ocr_tokens": ["NOKIA", "5:30"],
+     "ocr_info": [{"word": "NOKIA", "bounding_box": {}}]},
 ]}  # fmt: skip
 
 
@@ -26,8 +27,20 @@ def test_textvqa_with_ocr_file(tmp_path):
 
 def test_textvqa_ocr_tokens_inside_records(tmp_path):
     make_images(tmp_path, "abc.jpg")
-    ann = write_json(tmp_path / "textvqa_val.json", {"data": [
-        {"question": "what?", "image_id": "abc", "question_id": 1, "answers": ["x"] * 10, "ocr_tokens": ["x", "y"]}]})
+    ann = write_json(
+        tmp_path / "textvqa_val.json",
+        {
+            "data": [
+                {
+                    "question": "what?",
+                    "image_id": "abc",
+                    "question_id": 1,
+                    "answers": ["x"] * 10,
+                    "ocr_tokens": ["x", "y"],
+                }
+            ]
+        },
+    )
     (sample,) = read_dataset("textvqa", ann).samples
     assert sample.ocr_tokens == ["x", "y"]
 

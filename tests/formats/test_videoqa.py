@@ -25,7 +25,9 @@ def test_uniform_indices():
 
 def test_msvd_qa_frame_folders_with_youtube_mapping(tmp_path):
     frames = frame_folder(tmp_path / "videos", "-4wsuPCjDBc_5_15", 10)
-    qa = write_json(tmp_path / "test_qa.json", [{"answer": "animal", "id": 0, "question": "what is chewing?", "video_id": 1}])
+    qa = write_json(
+        tmp_path / "test_qa.json", [{"answer": "animal", "id": 0, "question": "what is chewing?", "video_id": 1}]
+    )
     mapping = write_lines(tmp_path / "youtube_mapping.txt", ["-4wsuPCjDBc_5_15 vid1", "abc_1_2 vid2"])
     (sample,) = read_dataset("msvd_qa", [qa, mapping], tmp_path / "videos", num_frames=3).samples
     assert sample.id == "0" and sample.metadata["video_id"] == 1
@@ -35,8 +37,10 @@ def test_msvd_qa_frame_folders_with_youtube_mapping(tmp_path):
 
 def test_msrvtt_qa_default_four_frames(tmp_path):
     frame_folder(tmp_path / "frames", "video7010", 20)
-    qa = write_json(tmp_path / "val_qa.json", [
-        {"answer": "man", "category_id": 0, "id": 5, "question": "who is talking?", "video_id": 7010}])
+    qa = write_json(
+        tmp_path / "val_qa.json",
+        [{"answer": "man", "category_id": 0, "id": 5, "question": "who is talking?", "video_id": 7010}],
+    )
     (sample,) = read_dataset("msrvtt_qa", qa, tmp_path / "frames").samples
     assert len(sample.images) == 4 and sample.answer == "man" and sample.metadata["category_id"] == 0
     assert sample.images[0].endswith("video7010/frame_3.jpg")

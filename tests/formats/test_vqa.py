@@ -68,7 +68,8 @@ def test_aokvqa_choices_direct_answers_rationales(tmp_path):
     (image,) = make_images(tmp_path / "coco", "val2017/000000461751.jpg")
     ann = write_json(tmp_path / "aokvqa_v1p0_val.json", [{
         "split": "val", "image_id": 461751, "question_id": "22jbM6gDxdaMaunuzgrsBB",
-        "question": "What is in the motorcyclist's mouth?", "choices": ["toothpick", "food", "popsicle stick", "cigarette"],
+        "question": "What is in the motorcyclist's mouth?",
+        "choices": ["toothpick", "food", "popsicle stick", "cigarette"],
         "correct_choice_idx": 3, "direct_answers": ["cigarette"] * 9 + ["smoke"], "difficult_direct_answer": False,
         "rationales": ["He's smoking while riding."],
     }])  # fmt: skip
@@ -84,7 +85,8 @@ def test_aokvqa_choices_direct_answers_rationales(tmp_path):
 def test_gqa_questions_keyed_by_id(tmp_path):
     (image,) = make_images(tmp_path / "images", "2354786.jpg")
     ann = write_json(tmp_path / "testdev_balanced_questions.json", {"02930152": {
-        "semantic": [], "entailed": [], "equivalent": ["02930152"], "question": "Is the sky dark?", "imageId": "2354786",
+        "semantic": [], "entailed": [], "equivalent": ["02930152"], "question": "Is the sky dark?",
+        "imageId": "2354786",
         "isBalanced": True, "groups": {"global": None, "local": "06-sky_dark"}, "answer": "yes",
         "semanticStr": "select: sky ->verify color: dark", "annotations": {}, "types": {"structural": "verify"},
         "fullAnswer": "Yes, the sky is dark.",

@@ -22,7 +22,9 @@ def test_import_then_export_round_trip(hf_checkpoints, tmp_path):
     direct = load_model(str(source))  # a transformers folder is converted on the fly
     for (name, a), b in zip(direct.state_dict().items(), saved.state_dict().values()):
         assert torch.equal(a, b), name
-    result = runner.invoke(app, ["export", "--model", str(tmp_path / "iv"), "--format", "blip2", "--out", str(tmp_path / "hf")])
+    result = runner.invoke(
+        app, ["export", "--model", str(tmp_path / "iv"), "--format", "blip2", "--out", str(tmp_path / "hf")]
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output.strip().splitlines()[-1])["format"] == "blip2"
     back = Blip2ForConditionalGeneration.from_pretrained(tmp_path / "hf")
@@ -30,6 +32,9 @@ def test_import_then_export_round_trip(hf_checkpoints, tmp_path):
 
 
 def test_export_refusal_is_a_clean_error(hf_checkpoints, tmp_path):
-    result = runner.invoke(app, ["export", "--model", str(hf_checkpoints["llava"]), "--format", "instructblip", "--out", str(tmp_path / "x")])
+    result = runner.invoke(
+        app,
+        ["export", "--model", str(hf_checkpoints["llava"]), "--format", "instructblip", "--out", str(tmp_path / "x")],
+    )
     assert result.exit_code != 0
     assert "head: a 'mlp' head has no equivalent in InstructBLIP" in str(result.exception)

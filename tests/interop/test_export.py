@@ -10,7 +10,12 @@ from tests.interop.checkpoints import FAMILIES, hf_class
 from tests.interop.test_transformers_parity import compare
 from tests.models.helpers import build, prompts
 
-FORMAT = {"instructblip-t5": "instructblip", "instructblip-llama": "instructblip", "blip2-opt": "blip2", "llava": "llava"}
+FORMAT = {
+    "instructblip-t5": "instructblip",
+    "instructblip-llama": "instructblip",
+    "blip2-opt": "blip2",
+    "llava": "llava",
+}
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -47,11 +52,14 @@ def test_native_mlp_model_with_lora_exports_to_llava(tiny_parts, images, tmp_pat
     assert float((ref[..., :vocab] - got).abs().max()) < 1e-4
 
 
-@pytest.mark.parametrize("head,fmt,component", [
-    ("instructblip-qformer", "instructblip", "vision"),
-    ("linear", "llava", "head"),
-    ("qformer", "llava", "head"),
-])
+@pytest.mark.parametrize(
+    "head,fmt,component",
+    [
+        ("instructblip-qformer", "instructblip", "vision"),
+        ("linear", "llava", "head"),
+        ("qformer", "llava", "head"),
+    ],
+)
 def test_a_model_that_does_not_fit_names_the_component(tiny_parts, tmp_path, head, fmt, component):
     model = build(tiny_parts, head)
     with pytest.raises(InstructVLError, match=rf"does not fit the .* format:\n  {component}:"):

@@ -12,7 +12,11 @@ from instructvl.models.interop import from_transformers, load_lavis_state_dict
 from tests.interop.checkpoints import build_checkpoint, hf_class
 from tests.interop.test_transformers_parity import QUESTION
 
-LM_PREFIX = {"instructblip-llama": ("llm_model.", "llm_proj."), "instructblip-t5": ("t5_model.", "t5_proj."), "blip2-opt": ("opt_model.", "opt_proj.")}
+LM_PREFIX = {
+    "instructblip-llama": ("llm_model.", "llm_proj."),
+    "instructblip-t5": ("t5_model.", "t5_proj."),
+    "blip2-opt": ("opt_model.", "opt_proj."),
+}
 
 
 def to_lavis(hf, family: str) -> dict:
@@ -22,11 +26,15 @@ def to_lavis(hf, family: str) -> dict:
     out = {}
     for key, value in hf.state_dict().items():
         if key.startswith("vision_model."):
-            key = key[len("vision_model."):]
-            fixed = {"embeddings.class_embedding": "visual_encoder.cls_token", "embeddings.position_embedding": "visual_encoder.pos_embed",
-                     "embeddings.patch_embedding.weight": "visual_encoder.patch_embed.proj.weight",
-                     "embeddings.patch_embedding.bias": "visual_encoder.patch_embed.proj.bias",
-                     "post_layernorm.weight": "ln_vision.weight", "post_layernorm.bias": "ln_vision.bias"}
+            key = key[len("vision_model.") :]
+            fixed = {
+                "embeddings.class_embedding": "visual_encoder.cls_token",
+                "embeddings.position_embedding": "visual_encoder.pos_embed",
+                "embeddings.patch_embedding.weight": "visual_encoder.patch_embed.proj.weight",
+                "embeddings.patch_embedding.bias": "visual_encoder.patch_embed.proj.bias",
+                "post_layernorm.weight": "ln_vision.weight",
+                "post_layernorm.bias": "ln_vision.bias",
+            }
             if key in fixed:
                 out[fixed[key]] = value
                 continue
@@ -36,17 +44,24 @@ def to_lavis(hf, family: str) -> dict:
                 out[block.replace("self_attn.qkv.bias", "attn.q_bias")] = q
                 out[block.replace("self_attn.qkv.bias", "attn.v_bias")] = v
                 continue
-            for ours, theirs in (("layer_norm1", "norm1"), ("layer_norm2", "norm2"), ("self_attn.qkv", "attn.qkv"), ("self_attn.projection", "attn.proj")):
+            for ours, theirs in (
+                ("layer_norm1", "norm1"),
+                ("layer_norm2", "norm2"),
+                ("self_attn.qkv", "attn.qkv"),
+                ("self_attn.projection", "attn.proj"),
+            ):
                 block = block.replace(ours, theirs)
             out[block] = value
         elif key.startswith("qformer."):
             key = key.replace("qformer.embeddings.layernorm", "Qformer.bert.embeddings.LayerNorm")
-            key = key.replace("qformer.layernorm", "Qformer.bert.embeddings.LayerNorm").replace("qformer.", "Qformer.bert.")
+            key = key.replace("qformer.layernorm", "Qformer.bert.embeddings.LayerNorm").replace(
+                "qformer.", "Qformer.bert."
+            )
             out[key.replace("attention.attention.", "attention.self.")] = value
         elif key.startswith("language_projection."):
-            out[proj + key[len("language_projection."):]] = value
+            out[proj + key[len("language_projection.") :]] = value
         elif key.startswith("language_model."):
-            out[lm + key[len("language_model."):]] = value
+            out[lm + key[len("language_model.") :]] = value
         else:
             out[key] = value
     out["Qformer.cls.predictions.bias"] = torch.zeros(3)  # stage-1 heads LAVIS keeps: ignored

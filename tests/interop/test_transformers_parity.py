@@ -41,7 +41,7 @@ def compare(ours, hf, processor, family: str, image: str) -> dict:
     diff = float((got - hf_logits(hf, inputs, decoder)).abs().max())
     assert diff < TOLERANCE, diff
     ref = hf.generate(**inputs, max_new_tokens=8, do_sample=False, eos_token_id=-1)
-    ref = ref[:, 1:] if seq2seq else ref[:, inputs["input_ids"].shape[1]:]
+    ref = ref[:, 1:] if seq2seq else ref[:, inputs["input_ids"].shape[1] :]
     assert ours.generate(batch, max_new_tokens=8, eos_token_id=-1) == ref.tolist()
     return {"max_abs_logit_diff": diff, "tokens": ref.tolist()[0]}
 

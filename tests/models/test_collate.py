@@ -8,8 +8,10 @@ from instructvl.errors import InstructVLError
 from tests.models.helpers import build, samples
 
 CONVERSATION = [
-    Turn("user", "what colour is the square?"), Turn("assistant", "red."),
-    Turn("user", "how many objects are there?"), Turn("assistant", "two"),
+    Turn("user", "what colour is the square?"),
+    Turn("assistant", "red."),
+    Turn("user", "how many objects are there?"),
+    Turn("assistant", "two"),
 ]
 
 
@@ -18,7 +20,9 @@ def test_per_turn_tokens_concatenate_to_full_rendering(tiny_parts, system):
     model = build(tiny_parts, "linear", llm__system_prompt=system)
     tok = model.llm.tokenizer
     enc = model.collator().encode(Sample("t", "d", [], CONVERSATION), prompt_only=False)
-    msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": t.role, "content": t.content} for t in CONVERSATION]
+    msgs = ([{"role": "system", "content": system}] if system else []) + [
+        {"role": t.role, "content": t.content} for t in CONVERSATION
+    ]
     full = tok(tok.apply_chat_template(msgs, tokenize=False), add_special_tokens=False).input_ids
     assert enc.ids == full
 
@@ -36,7 +40,10 @@ def test_fallback_prompt_format_without_chat_template(tiny_parts):
     model.formatter.use_template = False
     tok = model.llm.tokenizer
     enc = model.collator().encode(Sample("t", "d", [], CONVERSATION), prompt_only=False)
-    rendered = "USER: what colour is the square?\nASSISTANT: red.<|im_end|>\nUSER: how many objects are there?\nASSISTANT: two<|im_end|>\n"
+    rendered = (
+        "USER: what colour is the square?\nASSISTANT: red.<|im_end|>\n"
+        "USER: how many objects are there?\nASSISTANT: two<|im_end|>\n"
+    )
     assert enc.ids == tok(rendered, add_special_tokens=False).input_ids
     # the space after "ASSISTANT:" belongs to the answer's first token, as in the full rendering
     assert tok.decode([t for t in enc.labels if t != IGNORE]) == " red.<|im_end|>\n two<|im_end|>\n"
@@ -85,11 +92,14 @@ def test_prompt_longer_than_context_is_a_clear_error(tiny_parts, images):
         model.collator().prompt_batch([long])
 
 
-@pytest.mark.parametrize("turns,images_n,match", [
-    ([Turn("user", "<image> a <image> b <image>")], 2, "3 image markers for 2 images"),
-    ([Turn("user", "q"), Turn("assistant", "<image>")], 1, "may not appear in an assistant turn"),
-    ([Turn("user", "<image> q")], 0, "image marker.* but no images"),
-])
+@pytest.mark.parametrize(
+    "turns,images_n,match",
+    [
+        ([Turn("user", "<image> a <image> b <image>")], 2, "3 image markers for 2 images"),
+        ([Turn("user", "q"), Turn("assistant", "<image>")], 1, "may not appear in an assistant turn"),
+        ([Turn("user", "<image> q")], 0, "image marker.* but no images"),
+    ],
+)
 def test_bad_marker_use_is_an_error(tiny_parts, images, turns, images_n, match):
     model = build(tiny_parts, "linear")
     with pytest.raises(InstructVLError, match=match):

@@ -57,12 +57,15 @@ def _train_steps(model, batch, steps=3):
     model.eval()
 
 
-@pytest.mark.parametrize("head,llm,policy,extra", [
-    ("instructblip-qformer", "llama", FreezePolicy(), {}),
-    ("mlp", "llama", FreezePolicy(llm="lora"), {"llm__lora": {"r": 2, "alpha": 4}}),
-    ("qformer", "t5", FreezePolicy(llm="layers", llm_layers=(1, 2)), {"llm__inject_layer": 1}),
-    ("linear", "llama", FreezePolicy(vision=True, llm="full"), {}),
-])
+@pytest.mark.parametrize(
+    "head,llm,policy,extra",
+    [
+        ("instructblip-qformer", "llama", FreezePolicy(), {}),
+        ("mlp", "llama", FreezePolicy(llm="lora"), {"llm__lora": {"r": 2, "alpha": 4}}),
+        ("qformer", "t5", FreezePolicy(llm="layers", llm_layers=(1, 2)), {"llm__inject_layer": 1}),
+        ("linear", "llama", FreezePolicy(vision=True, llm="full"), {}),
+    ],
+)
 def test_save_and_reload_is_exact(tiny_parts, images, tmp_path, head, llm, policy, extra):
     model = build(tiny_parts, head, llm, **extra)
     apply_freeze_policy(model, policy)
@@ -74,7 +77,9 @@ def test_save_and_reload_is_exact(tiny_parts, images, tmp_path, head, llm, polic
     with torch.no_grad():
         assert torch.equal(model(batch).loss, again(batch).loss)
     prompt = again.collator().prompt_batch(prompts(images))
-    assert model.generate(prompt, max_new_tokens=4, eos_token_id=-1) == again.generate(prompt, max_new_tokens=4, eos_token_id=-1)
+    assert model.generate(prompt, max_new_tokens=4, eos_token_id=-1) == again.generate(
+        prompt, max_new_tokens=4, eos_token_id=-1
+    )
     for (name, a), b in zip(model.state_dict().items(), again.state_dict().values()):
         assert torch.equal(a, b), name
 

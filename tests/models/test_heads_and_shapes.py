@@ -8,7 +8,7 @@ import torch
 from tests.models.helpers import build, samples
 from tests.tiny import HEADS
 
-CASES = [(h, l) for h in HEADS for l in ("llama", "t5")]
+CASES = [(h, llm) for h in HEADS for llm in ("llama", "t5")]
 
 
 @pytest.mark.parametrize("head,llm", CASES)

@@ -11,7 +11,9 @@ from tests.models.helpers import build, samples
 def _hidden_states(model, batch):
     visual = model.visual_sequence(batch)
     with torch.no_grad(), model._injection(batch, visual):
-        out = model.llm.model.base_model(**model._text_inputs(batch, visual), attention_mask=batch.attention_mask, output_hidden_states=True)
+        out = model.llm.model.base_model(
+            **model._text_inputs(batch, visual), attention_mask=batch.attention_mask, output_hidden_states=True
+        )
     return out.hidden_states
 
 
@@ -57,7 +59,8 @@ def test_backward_pass_stops_at_the_injection_layer(tiny_parts, images, k):
     apply_freeze_policy(model, FreezePolicy())
     reached = set()
     handles = [
-        layer.register_full_backward_hook(lambda m, gi, go, i=i: reached.add(i)) for i, layer in enumerate(model.llm.layers)
+        layer.register_full_backward_hook(lambda m, gi, go, i=i: reached.add(i))
+        for i, layer in enumerate(model.llm.layers)
     ]
     try:
         model(model.collator().train_batch(samples(images))).loss.backward()

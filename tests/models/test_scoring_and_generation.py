@@ -32,8 +32,15 @@ def _stepwise_logprob(model, sample: Sample, answer: str) -> float:
         ids = torch.cat([prompt.input_ids, torch.tensor([answer_ids[:t]], dtype=torch.long)], 1)
         mask = torch.ones_like(ids)
         image_mask = torch.cat([prompt.image_mask, torch.zeros(1, t, dtype=torch.bool)], 1)
-        ext = type(prompt)(ids, mask, image_mask, prompt.sample_ids, pixel_values=prompt.pixel_values,
-                           instruction_ids=prompt.instruction_ids, instruction_mask=prompt.instruction_mask)
+        ext = type(prompt)(
+            ids,
+            mask,
+            image_mask,
+            prompt.sample_ids,
+            pixel_values=prompt.pixel_values,
+            instruction_ids=prompt.instruction_ids,
+            instruction_mask=prompt.instruction_mask,
+        )
         vis = model.visual_sequence(ext)
         with torch.no_grad(), model._injection(ext, vis):
             logits = model.llm.model(**model._text_inputs(ext, vis), attention_mask=mask).logits
@@ -69,7 +76,10 @@ def test_batched_generation_equals_unbatched(tiny_parts, images, llm, k, beams):
     collator = model.collator()
     samples = prompts(images)
     together = model.generate(collator.prompt_batch(samples), max_new_tokens=6, num_beams=beams, eos_token_id=-1)
-    alone = [model.generate(collator.prompt_batch([s]), max_new_tokens=6, num_beams=beams, eos_token_id=-1)[0] for s in samples]
+    alone = [
+        model.generate(collator.prompt_batch([s]), max_new_tokens=6, num_beams=beams, eos_token_id=-1)[0]
+        for s in samples
+    ]
     assert together == alone
     assert all(len(row) == 6 for row in together)
 

@@ -9,7 +9,9 @@ from PIL import Image
 from instructvl.config.schema import VisionConfig
 from instructvl.models.vision import VisionEncoder
 
-ARCH = dict(image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=2)
+ARCH = dict(
+    image_size=32, patch_size=8, hidden_size=32, intermediate_size=64, num_hidden_layers=3, num_attention_heads=2
+)
 
 
 def _pixels(enc, n=2):
@@ -49,13 +51,27 @@ def test_siglip_from_directory(tmp_path):
 
 
 def test_blip_vision_read_out_of_a_whole_instructblip_checkpoint(tmp_path):
-    from transformers import (InstructBlipConfig, InstructBlipForConditionalGeneration, InstructBlipQFormerConfig,
-                              InstructBlipVisionConfig, LlamaConfig)
+    from transformers import (
+        InstructBlipConfig,
+        InstructBlipForConditionalGeneration,
+        InstructBlipQFormerConfig,
+        InstructBlipVisionConfig,
+        LlamaConfig,
+    )
 
     config = InstructBlipConfig(
         vision_config=InstructBlipVisionConfig(**ARCH).to_dict(),
-        qformer_config=InstructBlipQFormerConfig(vocab_size=50, hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64, encoder_hidden_size=32).to_dict(),
-        text_config=LlamaConfig(vocab_size=60, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2).to_dict(),
+        qformer_config=InstructBlipQFormerConfig(
+            vocab_size=50,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+            encoder_hidden_size=32,
+        ).to_dict(),
+        text_config=LlamaConfig(
+            vocab_size=60, hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2
+        ).to_dict(),
         num_query_tokens=4,
     )
     full = InstructBlipForConditionalGeneration(config)
@@ -69,8 +85,12 @@ def test_blip_vision_read_out_of_a_whole_instructblip_checkpoint(tmp_path):
 def test_preprocessing_follows_the_processor_config(tmp_path, tiny_parts):
     from transformers import CLIPImageProcessor
 
-    CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32},
-                       image_mean=[0.5, 0.5, 0.5], image_std=[0.25, 0.25, 0.25]).save_pretrained(tiny_parts["clip"] + "_proc")
+    CLIPImageProcessor(
+        size={"shortest_edge": 32},
+        crop_size={"height": 32, "width": 32},
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.25, 0.25, 0.25],
+    ).save_pretrained(tiny_parts["clip"] + "_proc")
     import shutil
 
     shutil.copytree(tiny_parts["clip"], tmp_path / "clip")

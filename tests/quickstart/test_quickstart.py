@@ -18,13 +18,29 @@ def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_p
     preset = tmp_path / "tiny.yaml"
     preset.write_text(yaml.safe_dump(json.loads(json.dumps(model_config(tiny_parts)))))
     opts = QuickstartOptions(
-        preset=str(preset), out=str(tmp_path / "qs"), steps=3, batch_size=4, data=str(suite), limit=4,
-        train_datasets=["vqa", "coco-cap"], held_out_tasks=["vsr", "gqa"], held_in_tasks=["vqa"], held_in_limit=3,
+        preset=str(preset),
+        out=str(tmp_path / "qs"),
+        steps=3,
+        batch_size=4,
+        data=str(suite),
+        limit=4,
+        train_datasets=["vqa", "coco-cap"],
+        held_out_tasks=["vsr", "gqa"],
+        held_in_tasks=["vqa"],
+        held_in_limit=3,
     )
     summary = run_quickstart(opts, Console(quiet=True))
     out = tmp_path / "qs"
-    for name in ("report.md", "summary.json", "training_loss.png", "compare/compare.png", "train/model/config.json",
-                 "eval/results.json", "eval-held-in/results.json", "eval-text-only/results.json"):
+    for name in (
+        "report.md",
+        "summary.json",
+        "training_loss.png",
+        "compare/compare.png",
+        "train/model/config.json",
+        "eval/results.json",
+        "eval-held-in/results.json",
+        "eval-text-only/results.json",
+    ):
         assert (out / name).is_file(), name
     report = (out / "report.md").read_text()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in report.splitlines() if line.startswith("| ")}
@@ -45,7 +61,9 @@ def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_p
     shared = [p for p in (tmp_path / "cache" / "text-only").rglob("predictions/*.jsonl")]
     assert shared
     stamps = {p: p.stat().st_mtime_ns for p in shared}
-    other = run_quickstart(QuickstartOptions(**{**opts.__dict__, "out": str(tmp_path / "qs2"), "steps": 2}), Console(quiet=True))
+    other = run_quickstart(
+        QuickstartOptions(**{**opts.__dict__, "out": str(tmp_path / "qs2"), "steps": 2}), Console(quiet=True)
+    )
     assert {p: p.stat().st_mtime_ns for p in shared} == stamps
     assert other["text_only_averages"] == summary["text_only_averages"]
     assert (tmp_path / "qs2" / "eval-text-only" / "results.json").is_file()

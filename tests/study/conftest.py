@@ -39,8 +39,12 @@ def tiny_grid(parts: dict, suite, folder, **changes) -> dict:
         "seeds": [0, 1],
         "cells": [
             {"name": "qformer", "description": "instruction-aware Q-Former", "analyses": ["probes"]},
-            {"name": "mlp", "description": "MLP projector", "model_overrides": ["head.type=mlp"],
-             "stage": {"trainable": {"head": False}}},
+            {
+                "name": "mlp",
+                "description": "MLP projector",
+                "model_overrides": ["head.type=mlp"],
+                "stage": {"trainable": {"head": False}},
+            },
         ],
     }
     grid.update(changes)

@@ -69,7 +69,12 @@ def test_expansion_seeds_scale_and_selection(tiny_parts, study_suite, tmp_path):
     assert small.out.name == "tiny-x0.25" and small.selected[0].evaluation.limit == 1
     big = plan_study(str(path), scale=10)
     stage = big.runs[0].config.stages[0]
-    assert (stage.steps, stage.warmup_steps, big.runs[0].evaluation.limit, big.runs[0].analysis.scale) == (20, 10, 20, 10.0)
+    assert (stage.steps, stage.warmup_steps, big.runs[0].evaluation.limit, big.runs[0].analysis.scale) == (
+        20,
+        10,
+        20,
+        10.0,
+    )
 
 
 def test_shipped_grids_expand_to_the_intended_configs():
@@ -79,9 +84,14 @@ def test_shipped_grids_expand_to_the_intended_configs():
     assert fam["instructblip"].model.head.type == "instructblip-qformer" and fam["blip2"].model.head.type == "qformer"
     assert (fam["llava-linear"].model.head.type, fam["llava-mlp"].model.head.type) == ("linear", "mlp")
     frozen = fam["minigpt4"].stages[0].trainable
-    assert fam["minigpt4"].model.head.type == "qformer" and not frozen.head and frozen.projector and frozen.llm == "frozen"
+    assert (
+        fam["minigpt4"].model.head.type == "qformer" and not frozen.head and frozen.projector and frozen.llm == "frozen"
+    )
     abl = cfg["instructblip-ablations"]
-    assert abl["caption-only"].stages[0].data.mode == "caption-only" and abl["multitask"].stages[0].data.mode == "multitask"
+    assert (
+        abl["caption-only"].stages[0].data.mode == "caption-only"
+        and abl["multitask"].stages[0].data.mode == "multitask"
+    )
     assert abl["no-balancing"].stages[0].data.rule == "size" and abl["no-balancing"].stages[0].data.factors == {}
     assert abl["no-instruction-aware"].model.head.type == "qformer" and abl["full"].stages[0].data.rule == "sqrt"
     comp = cfg["comparative-ablations"]
@@ -91,6 +101,9 @@ def test_shipped_grids_expand_to_the_intended_configs():
     assert [len(comp[c].stages[0].data.datasets or range(13)) for c in ("data-3", "data-6", "baseline")] == [3, 6, 13]
     lay = cfg["layers"]
     assert [lay[f"inject-{k}"].model.llm.inject_layer for k in (0, 5, 10, 15, 20)] == [0, 5, 10, 15, 20]
-    assert lay["tune-middle"].stages[0].trainable.llm_layers == (10, 20) and lay["tune-all"].stages[0].trainable.llm == "full"
+    assert (
+        lay["tune-middle"].stages[0].trainable.llm_layers == (10, 20)
+        and lay["tune-all"].stages[0].trainable.llm == "full"
+    )
     analysed = {c.name: c.analyses for c in plan_study("layers").grid.cells if c.analyses}
     assert analysed == {"inject-0": ["probes", "interventions"], "inject-10": ["probes"]}

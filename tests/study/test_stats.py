@@ -26,21 +26,33 @@ def test_a_difference_within_the_spread_is_no_difference():
     ref = summarize([0.50, 0.60, 0.55])  # std 0.05
     assert difference(summarize([0.58, 0.60, 0.59]), ref)["verdict"] == "no difference"  # +0.04 < 0.05
     higher = difference(summarize([0.70, 0.72, 0.71]), ref)
-    assert higher["verdict"] == "higher" and higher["diff"] == pytest.approx(0.16) and higher["spread"] == pytest.approx(0.05)
+    assert (
+        higher["verdict"] == "higher"
+        and higher["diff"] == pytest.approx(0.16)
+        and higher["spread"] == pytest.approx(0.05)
+    )
     assert difference(summarize([0.30, 0.30, 0.30]), ref)["verdict"] == "lower"
     # the larger of the two spreads counts
     assert difference(summarize([0.3, 0.9, 0.6]), ref)["verdict"] == "no difference"
     assert difference(summarize([0.9]), summarize([0.5]))["verdict"] == "spread unknown"
     assert difference(summarize([0.5]), summarize([0.5]))["verdict"] == "no difference"
     assert fmt(ref) == "55.0 ± 5.0" and fmt(summarize([0.25])) == "25.0" and fmt(None) == "-"
-    assert fmt_diff(higher) == "+16.0" and fmt_diff(difference(summarize([0.58, 0.60, 0.59]), ref)) == "no difference (+4.0)"
+    assert (
+        fmt_diff(higher) == "+16.0"
+        and fmt_diff(difference(summarize([0.58, 0.60, 0.59]), ref)) == "no difference (+4.0)"
+    )
 
 
 def test_task_types_of_the_packaged_tasks():
     types = {name: task_type(spec.resolved()) for name, spec in all_specs().items()}
     synthvl = lambda kind: {n for n, t in types.items() if t == kind and not n.startswith("real")}  # noqa: E731
     assert synthvl("captioning") == {"coco-cap", "webcap", "textcaps", "nocaps", "flickr"}
-    assert {n for n, t in types.items() if t == "binary classification"} == {"vsr", "memes", "real-vsr", "real-hatefulmemes"}
+    assert {n for n, t in types.items() if t == "binary classification"} == {
+        "vsr",
+        "memes",
+        "real-vsr",
+        "real-hatefulmemes",
+    }
     assert synthvl("multiple choice") == {"aokvqa", "iconqa", "scienceqa"}
     assert synthvl("conversation") == {"visdial", "llava-conv", "llava-detail", "llava-reason"}
     assert types["gqa"] == types["msvd"] == types["textvqa"] == "open QA" and types["vqa-qg"] == "question generation"
@@ -58,7 +70,9 @@ def test_a_claim_agrees_or_disagrees_only_beyond_the_spread():
     }
 
     def verdict(higher, lower, measure="groups.held-out", expect="higher"):
-        return check_claim(Claim(claim="x", source="y", cell=higher, versus=lower, measure=measure, expect=expect), cells)
+        return check_claim(
+            Claim(claim="x", source="y", cell=higher, versus=lower, measure=measure, expect=expect), cells
+        )
 
     agrees = verdict("a", "b")
     assert agrees["verdict"] == "agrees" and agrees["difference"]["diff"] == pytest.approx(0.16)

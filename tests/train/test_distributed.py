@@ -20,10 +20,16 @@ ROOT = Path(__file__).resolve().parents[2]
 def _train(cfg: dict, out: Path, tmp: Path, nproc: int) -> None:
     path = tmp / f"{out.name}.yaml"
     path.write_text(yaml.safe_dump(cfg))
-    launcher = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"] if nproc > 1 else [sys.executable]
+    launcher = (
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}"]
+        if nproc > 1
+        else [sys.executable]
+    )
     run = subprocess.run(
         [*launcher, "-m", "instructvl.cli", "train", str(path), "--out", str(out)],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
@@ -63,12 +69,22 @@ def _interrupted_copy(finished, to, *dropped: str):
 def test_two_process_resume_restores_each_ranks_rng(tiny_parts, tiny_suite, tmp_path):
     """Q-Former head (dropout on): after resuming from step 2, both processes draw the
     dropout masks of the uninterrupted run, so the losses of steps 3 and 4 are equal."""
-    cfg = train_dict(tiny_parts, tiny_suite, head="instructblip-qformer", steps=4, batch_size=2, save_every=2, keep_last=3)
+    cfg = train_dict(
+        tiny_parts, tiny_suite, head="instructblip-qformer", steps=4, batch_size=2, save_every=2, keep_last=3
+    )
     _train(cfg, tmp_path / "ref", tmp_path, 2)
     resumed = _interrupted_copy(tmp_path / "ref", tmp_path / "resumed", "ckpt-0000004")
     rngs = torch.load(resumed / "ckpt-0000002" / "trainer_state.pt", weights_only=True)["rng"]
     assert len(rngs) == 2 and not torch.equal(rngs[0]["torch"], rngs[1]["torch"])  # one state for both would differ
     _train(cfg, resumed, tmp_path, 2)
-    ref = {r["step"]: r["loss"] for r in map(json.loads, (tmp_path / "ref" / "metrics.jsonl").read_text().splitlines()) if "loss" in r}
-    again = {r["step"]: r["loss"] for r in map(json.loads, (resumed / "metrics.jsonl").read_text().splitlines()) if "loss" in r}
+    ref = {
+        r["step"]: r["loss"]
+        for r in map(json.loads, (tmp_path / "ref" / "metrics.jsonl").read_text().splitlines())
+        if "loss" in r
+    }
+    again = {
+        r["step"]: r["loss"]
+        for r in map(json.loads, (resumed / "metrics.jsonl").read_text().splitlines())
+        if "loss" in r
+    }
     assert [again[s] for s in (3, 4)] == pytest.approx([ref[s] for s in (3, 4)], abs=1e-6)

@@ -20,8 +20,14 @@ def _two_stages(parts, suite, steps: tuple[int, int], **top) -> dict:
     data = {"datasets": NAMES}
     cfg["stages"] = [
         {"name": "s1", "steps": steps[0], "lr": 1e-2, "warmup_steps": 1, "data": data},
-        {"name": "s2", "steps": steps[1], "lr": 1e-3, "warmup_steps": 1, "data": data,
-         "trainable": {"llm": "layers", "llm_layers": [1, 3]}},
+        {
+            "name": "s2",
+            "steps": steps[1],
+            "lr": 1e-3,
+            "warmup_steps": 1,
+            "data": data,
+            "trainable": {"llm": "layers", "llm_layers": [1, 3]},
+        },
     ]
     return cfg
 
@@ -56,7 +62,9 @@ def one_process(tiny_parts, tiny_suite, tmp_path_factory):
 
 @pytest.mark.parametrize("per_process_batch,accum", [(4, 1), (2, 2)])
 def test_fsdp_two_processes_match_one(one_process, tiny_parts, tiny_suite, tmp_path, per_process_batch, accum):
-    cfg = _two_stages(tiny_parts, tiny_suite, (2, 2), batch_size=per_process_batch, grad_accum=accum, eval_every=4, distributed="fsdp")
+    cfg = _two_stages(
+        tiny_parts, tiny_suite, (2, 2), batch_size=per_process_batch, grad_accum=accum, eval_every=4, distributed="fsdp"
+    )
     _train(cfg, tmp_path / "two", tmp_path, 2)
     two = tmp_path / "two"
     assert json.loads((two / "environment.json").read_text())["world_size"] == 2

@@ -44,8 +44,15 @@ def test_param_groups_per_module_with_multipliers(tiny_parts):
 
 def test_load_train_config_with_preset_and_overrides(tmp_path):
     path = tmp_path / "t.yaml"
-    path.write_text(yaml.safe_dump({"model": "tiny-offline", "model_overrides": ["llm.inject_layer=10"],
-                                    "stages": [{"steps": 5}, {"steps": 7, "trainable": {"llm": "lora"}}]}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "model": "tiny-offline",
+                "model_overrides": ["llm.inject_layer=10"],
+                "stages": [{"steps": 5}, {"steps": 7, "trainable": {"llm": "lora"}}],
+            }
+        )
+    )
     cfg = load_train_config(str(path), ["stages.1.steps=9", "batch_size=2"])
     assert cfg.model.llm.inject_layer == 10 and cfg.stages[1].steps == 9 and cfg.batch_size == 2
     assert cfg.total_steps == 14 and cfg.weight_decay == 0.05 and cfg.betas == (0.9, 0.999)

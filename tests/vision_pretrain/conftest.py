@@ -10,8 +10,9 @@ import torch
 from instructvl.data.synthvl.generate import Scale, generate_suite
 from instructvl.vision_pretrain import SIZES, Recipe
 
-MICRO_ARCH = dict(image_size=64, patch_size=16, hidden_size=32, intermediate_size=64,
-                  num_hidden_layers=2, num_attention_heads=2)
+MICRO_ARCH = dict(
+    image_size=64, patch_size=16, hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2
+)
 MICRO = Recipe(size="micro", steps=30, batch_size=32, lr=2e-3, warmup=2)
 
 

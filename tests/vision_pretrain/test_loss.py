@@ -15,9 +15,9 @@ def _unit(x):
 
 def test_identical_captions_are_positives():
     texts = _unit(torch.randn(3, 16))
-    ids = torch.tensor([0, 1, 1, 2])              # images 1 and 2 share caption 1
+    ids = torch.tensor([0, 1, 1, 2])  # images 1 and 2 share caption 1
     text_emb = texts[ids]
-    image_emb = text_emb.clone()                  # every image sits on its caption
+    image_emb = text_emb.clone()  # every image sits on its caption
     loss = contrastive_loss(image_emb, text_emb, ids, SCALE)
     # Counted as negatives, images 1 and 2 would each lose log 2 to the other's copy.
     distinct = contrastive_loss(image_emb, text_emb, torch.tensor([0, 1, 3, 2]), SCALE)
@@ -31,7 +31,9 @@ def test_loss_is_symmetric_infonce_without_duplicates():
     scale = torch.tensor(math.log(1 / 0.07))
     logits = scale.exp() * img @ txt.T
     target = torch.arange(5)
-    expected = (torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)) / 2
+    expected = (
+        torch.nn.functional.cross_entropy(logits, target) + torch.nn.functional.cross_entropy(logits.T, target)
+    ) / 2
     assert torch.allclose(contrastive_loss(img, txt, torch.tensor([4, 0, 2, 1, 3]), scale), expected, atol=1e-6)
 
 

@@ -32,8 +32,26 @@ def trained(held_in_suite, tmp_path_factory):
 
     SIZES["micro"] = MICRO_ARCH
     out = tmp_path_factory.mktemp("run") / "tower"
-    result = CliRunner().invoke(app, ["pretrain-vision", "--size", "micro", "--steps", "30", "--batch-size", "32",
-                                      "--lr", "2e-3", "--threads", "1", "--data", str(held_in_suite), "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "pretrain-vision",
+            "--size",
+            "micro",
+            "--steps",
+            "30",
+            "--batch-size",
+            "32",
+            "--lr",
+            "2e-3",
+            "--threads",
+            "1",
+            "--data",
+            str(held_in_suite),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -71,7 +89,9 @@ def test_same_seed_same_weights(held_in_suite, tmp_path):
         pretrain_vision(tmp_path / name, held_in_suite, recipe, names=["coco-cap"], show_progress=False, threads=1)
     a, b = (load_file(str(tmp_path / n / "model.safetensors")) for n in ("a", "b"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    pretrain_vision(tmp_path / "c", held_in_suite, replace(recipe, seed=1), names=["coco-cap"], show_progress=False, threads=1)
+    pretrain_vision(
+        tmp_path / "c", held_in_suite, replace(recipe, seed=1), names=["coco-cap"], show_progress=False, threads=1
+    )
     c = load_file(str(tmp_path / "c" / "model.safetensors"))
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
@@ -87,7 +107,9 @@ def test_asking_for_held_out_data_is_an_error(mixed_suite, tmp_path):
 def test_training_reads_only_held_in_splits(mixed_suite, monkeypatch):
     read = []
     real = vp_data.load_raw
-    monkeypatch.setattr(vp_data, "load_raw", lambda root, name, split, **kw: read.append((name, split)) or real(root, name, split, **kw))
+    monkeypatch.setattr(
+        vp_data, "load_raw", lambda root, name, split, **kw: read.append((name, split)) or real(root, name, split, **kw)
+    )
     pairs = training_pairs(mixed_suite, 64)
     assert sorted(read) == [("coco-cap", "train"), ("vqa", "train")]
     assert set(pairs.datasets) == {"coco-cap", "vqa"} and len(pairs.images) == 16

@@ -12,8 +12,9 @@ Each writes `<name>.json`, `<name>.md` and `<name>.png` into `out_dir`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from instructvl.errors import InstructVLError
 
@@ -39,8 +40,9 @@ def check_name(name: str) -> None:
         raise InstructVLError(f"unknown analysis {name!r}; choose one of {', '.join(ANALYSES)}")
 
 
-def run_analysis(name: str, model, data_dir: Path, out_dir: Path, *, seed: int, scale: float,
-                 progress: bool = False, **options: Any) -> dict:
+def run_analysis(
+    name: str, model, data_dir: Path, out_dir: Path, *, seed: int, scale: float, progress: bool = False, **options: Any
+) -> dict:
     """Runs analysis `name` on `model` over the SynthVL folder `data_dir`, writing its
     JSON, markdown table and PNG into `out_dir`; returns the result dict. `scale`
     multiplies the sample counts (1.0: a few minutes on 2 CPU cores for a 135M LLM);

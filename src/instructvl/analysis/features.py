@@ -13,8 +13,8 @@ token (the position the answer is read from: it shows where text has read the im
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import torch
 
@@ -51,8 +51,9 @@ def prompt_sample(index: int, image: str, instruction: str) -> Sample:
 
 
 @torch.no_grad()
-def layer_features(model, images: list[str], instruction: str, batch_size: int = 16,
-                   on_batch: Callable[[int], None] | None = None) -> dict[str, torch.Tensor]:
+def layer_features(
+    model, images: list[str], instruction: str, batch_size: int = 16, on_batch: Callable[[int], None] | None = None
+) -> dict[str, torch.Tensor]:
     """Features [n_images, L + 1, width] per name in `FEATURES` (float32, CPU), one prompt
     per image: the image then `instruction`. `on_batch(n)` reports progress."""
     collator = model.collator()

@@ -65,5 +65,8 @@ def take(images: list[SceneImage], count: int, what: str, minimum: int = 1) -> l
     fewer than that in the data is an error naming `what` they are for."""
     count = max(count, minimum)
     if count > len(images):
-        raise InstructVLError(f"{what} needs {count} images but the data has {len(images)} simple scenes; lower --scale or pass a larger --data")
+        raise InstructVLError(
+            f"{what} needs {count} images but the data has {len(images)} simple scenes; "
+            "lower --scale or pass a larger --data"
+        )
     return images[:count]

@@ -74,22 +74,34 @@ def scene_questions(images: list[SceneImage], seed: int) -> list[Sample]:
         turn = [QUESTION_TYPES[(i + j) % len(QUESTION_TYPES)] for j in range(len(QUESTION_TYPES))]
         kind = next(t for t in turn if answerable(image.scene, t))
         question, answer, program = attribute_question(rng, image.scene, types=(kind,))
-        raw = Sample(f"knockout/{i}", "vqa", [image.path], [Turn("user", question), Turn("assistant", answer)],
-                     candidates=list(CANDIDATES[kind]), answer=answer,
-                     metadata={"task": "vqa", "type": kind, "program": program})
+        raw = Sample(
+            f"knockout/{i}",
+            "vqa",
+            [image.path],
+            [Turn("user", question), Turn("assistant", answer)],
+            candidates=list(CANDIDATES[kind]),
+            answer=answer,
+            metadata={"task": "vqa", "type": kind, "program": program},
+        )
         out.append(format_sample(raw, "instruction", seed, with_target=False))
     return out
 
 
 def references(num_layers: int) -> list[Condition]:
     """The reference conditions: unmodified, image removed, attention cut in every layer."""
-    return [Condition("unmodified"), Condition("no image", image=False), Condition("all layers cut", tuple(range(num_layers)))]
+    return [
+        Condition("unmodified"),
+        Condition("no image", image=False),
+        Condition("all layers cut", tuple(range(num_layers))),
+    ]
 
 
 def windows(num_layers: int, window: int, stride: int) -> list[Condition]:
     """Cuts in layers [l, l + window) for l = 0, stride, ... (the last ones clipped to the model)."""
-    return [Condition(f"layers {s}-{min(s + window, num_layers) - 1}", tuple(range(s, min(s + window, num_layers))))
-            for s in range(0, num_layers, stride)]
+    return [
+        Condition(f"layers {s}-{min(s + window, num_layers) - 1}", tuple(range(s, min(s + window, num_layers))))
+        for s in range(0, num_layers, stride)
+    ]
 
 
 def candidate_scores(model, collator, sample: Sample, condition: Condition) -> list[float]:
@@ -111,7 +123,7 @@ class Outcome:
     p_correct: float
 
     @classmethod
-    def of(cls, sample: Sample, values: list[float]) -> "Outcome":
+    def of(cls, sample: Sample, values: list[float]) -> Outcome:
         """The outcome of `sample` given its candidates' scores (first on ties)."""
         truth = sample.candidates.index(sample.answer)
         best = max(range(len(values)), key=lambda i: (values[i], -i))
@@ -120,10 +132,16 @@ class Outcome:
 
 def summary(outcomes: list[Outcome]) -> dict:
     """Accuracy and mean P(correct), overall and per question type."""
-    def means(rows: list[Outcome]) -> dict:
-        return {"accuracy": sum(o.correct for o in rows) / len(rows), "p_correct": sum(o.p_correct for o in rows) / len(rows)}
 
-    by_type = {t: means([o for o in outcomes if o.kind == t]) for t in QUESTION_TYPES if any(o.kind == t for o in outcomes)}
+    def means(rows: list[Outcome]) -> dict:
+        return {
+            "accuracy": sum(o.correct for o in rows) / len(rows),
+            "p_correct": sum(o.p_correct for o in rows) / len(rows),
+        }
+
+    by_type = {
+        t: means([o for o in outcomes if o.kind == t]) for t in QUESTION_TYPES if any(o.kind == t for o in outcomes)
+    }
     return {**means(outcomes), "by_type": by_type}
 
 
@@ -136,16 +154,31 @@ def plot_interventions(result: dict, path: Path) -> None:
     plt = pyplot()
     fig, axes = plt.subplots(1, len(METRICS), figsize=(13, 4.2))
     starts = [w["layers"][0] for w in result["windows"]]
-    styles = {"unmodified": ("C2", "-"), "no image": ("C3", "--"), "all layers cut": ("C4", "-."), "chance": ("gray", ":")}
+    styles = {
+        "unmodified": ("C2", "-"),
+        "no image": ("C3", "--"),
+        "all layers cut": ("C4", "-."),
+        "chance": ("gray", ":"),
+    }
     for ax, (metric, label) in zip(axes, METRICS.items()):
-        ax.plot(starts, [w[metric] for w in result["windows"]], "o-", color="C0",
-                label=f"text-to-image attention cut in layers [l, l+{result['window']})")
+        ax.plot(
+            starts,
+            [w[metric] for w in result["windows"]],
+            "o-",
+            color="C0",
+            label=f"text-to-image attention cut in layers [l, l+{result['window']})",
+        )
         refs = {**{name: r[metric] for name, r in result["reference"].items()}, "chance": result["chance"]}
         for name, value in refs.items():
             colour, style = styles[name]
             ax.axhline(value, color=colour, linestyle=style, linewidth=1.2, label=f"{name} ({value:.2f})")
-        ax.axvline(result["inject_layer"], color="gray", linestyle=":", linewidth=1,
-                   label=f"visual tokens enter (layer {result['inject_layer']})")
+        ax.axvline(
+            result["inject_layer"],
+            color="gray",
+            linestyle=":",
+            linewidth=1,
+            label=f"visual tokens enter (layer {result['inject_layer']})",
+        )
         ax.set_xlabel("first layer l of the cut window")
         ax.set_ylabel(f"{label} on closed visual questions")
         ax.set_ylim(bottom=0)
@@ -159,15 +192,31 @@ def intervention_table(result: dict) -> str:
     """Markdown: accuracy, its drop, mean P(correct) and per-type accuracy per condition."""
     base = result["reference"]["unmodified"]["accuracy"]
     entries = list(result["reference"].items()) + [(w["name"], w) for w in result["windows"]]
-    rows = [[name, f"{r['accuracy']:.3f}", f"{base - r['accuracy']:+.3f}", f"{r['p_correct']:.3f}",
-             *(f"{r['by_type'][t]['accuracy']:.3f}" if t in r["by_type"] else "-" for t in QUESTION_TYPES)]
-            for name, r in entries]
+    rows = [
+        [
+            name,
+            f"{r['accuracy']:.3f}",
+            f"{base - r['accuracy']:+.3f}",
+            f"{r['p_correct']:.3f}",
+            *(f"{r['by_type'][t]['accuracy']:.3f}" if t in r["by_type"] else "-" for t in QUESTION_TYPES),
+        ]
+        for name, r in entries
+    ]
     rows.append(["chance", f"{result['chance']:.3f}", "", f"{result['chance']:.3f}", *("" for _ in QUESTION_TYPES)])
     return markdown_table(["condition", "accuracy", "drop", "P(correct)", *(f"{t} acc." for t in QUESTION_TYPES)], rows)
 
 
-def run_interventions(model, data_dir: Path, out_dir: Path, *, seed: int, scale: float, progress: bool = False,
-                      window: int = DEFAULT_WINDOW, stride: int | None = None) -> dict:
+def run_interventions(
+    model,
+    data_dir: Path,
+    out_dir: Path,
+    *,
+    seed: int,
+    scale: float,
+    progress: bool = False,
+    window: int = DEFAULT_WINDOW,
+    stride: int | None = None,
+) -> dict:
     """Runs `round(DEFAULT_QUESTIONS * scale)` questions under every condition (windows of
     `window` layers every `stride`, default `window`); writes interventions.json, .md and
     .png under `out_dir` and returns the result (see the module docstring)."""
@@ -175,7 +224,9 @@ def run_interventions(model, data_dir: Path, out_dir: Path, *, seed: int, scale:
     if not 1 <= window <= num_layers:
         raise InstructVLError(f"window must be between 1 and {num_layers} layers, got {window}")
     stride = stride or window
-    questions = scene_questions(take(scene_images(data_dir, seed), round(DEFAULT_QUESTIONS * scale), "interventions", minimum=3), seed)
+    questions = scene_questions(
+        take(scene_images(data_dir, seed), round(DEFAULT_QUESTIONS * scale), "interventions", minimum=3), seed
+    )
     refs, cuts = references(num_layers), windows(num_layers, window, stride)
     collator = model.collator()
     outcomes: dict[str, list[Outcome]] = {c.name: [] for c in refs + cuts}
@@ -183,14 +234,23 @@ def run_interventions(model, data_dir: Path, out_dir: Path, *, seed: int, scale:
         advance = progress_bars.add("questions", len(questions), 0)
         for sample in questions:
             for condition in refs + cuts:
-                outcomes[condition.name].append(Outcome.of(sample, candidate_scores(model, collator, sample, condition)))
+                outcomes[condition.name].append(
+                    Outcome.of(sample, candidate_scores(model, collator, sample, condition))
+                )
             advance(1)
     base = summary(outcomes["unmodified"])
     cut_rows = []
     for c in cuts:
         row = summary(outcomes[c.name])
-        cut_rows.append({"name": c.name, "layers": [c.layers[0], c.layers[-1]], **row,
-                         "drop": base["accuracy"] - row["accuracy"], "p_drop": base["p_correct"] - row["p_correct"]})
+        cut_rows.append(
+            {
+                "name": c.name,
+                "layers": [c.layers[0], c.layers[-1]],
+                **row,
+                "drop": base["accuracy"] - row["accuracy"],
+                "p_drop": base["p_correct"] - row["p_correct"],
+            }
+        )
     result = {
         "analysis": "interventions",
         "model": model.config.name,

@@ -17,8 +17,8 @@ position after it (the candidate answers) is text.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Iterable, Iterator
 
 import torch
 
@@ -41,9 +41,14 @@ def cut_mask(mask: torch.Tensor | None, key_visual: torch.Tensor, queries: int, 
     block = (~query_visual[:, :, None] & key_visual[:, None, :]).unsqueeze(1)  # [B, 1, Q, K]
     if mask is None:
         offset = keys - queries
-        causal = torch.arange(keys, device=block.device)[None, :] <= offset + torch.arange(queries, device=block.device)[:, None]
+        causal = (
+            torch.arange(keys, device=block.device)[None, :]
+            <= offset + torch.arange(queries, device=block.device)[:, None]
+        )
         allowed = causal[None, None] & ~block
-        return torch.zeros(allowed.shape, dtype=dtype, device=block.device).masked_fill(~allowed, torch.finfo(dtype).min)
+        return torch.zeros(allowed.shape, dtype=dtype, device=block.device).masked_fill(
+            ~allowed, torch.finfo(dtype).min
+        )
     mask = mask[..., :keys]
     if mask.dtype == torch.bool:
         return mask & ~block
@@ -72,7 +77,9 @@ def cut_visual_attention(model, layers: Iterable[int], image_mask: torch.Tensor)
     def make_hook(index: int):
         def hook(_module, args, kwargs):
             if "attention_mask" not in kwargs:
-                raise InstructVLError(f"decoder layer {index} was not given an attention_mask keyword; knockout cannot apply")
+                raise InstructVLError(
+                    f"decoder layer {index} was not given an attention_mask keyword; knockout cannot apply"
+                )
             hidden = args[0] if args else kwargs["hidden_states"]
             rows, queries = hidden.shape[:2]
             keys = _key_length(kwargs, queries, index)

@@ -82,8 +82,9 @@ def majority_accuracy(train_y: list, test_y: list) -> float:
     return float(np.mean(np.asarray(test_y) == top))
 
 
-def probe_curves(features: dict[str, np.ndarray], labels: list[dict[str, str]], n_train: int,
-                 on_fit=None) -> dict[str, dict[str, list[float]]]:
+def probe_curves(
+    features: dict[str, np.ndarray], labels: list[dict[str, str]], n_train: int, on_fit=None
+) -> dict[str, dict[str, list[float]]]:
     """Accuracy per feature, attribute and layer: features [n, L + 1, width], the first
     `n_train` rows train, the rest test. `on_fit(1)` is told after each fit."""
     curves: dict[str, dict[str, list[float]]] = {}
@@ -134,8 +135,15 @@ def probe_table(result: dict) -> str:
         for attribute in ATTRIBUTES:
             curve = result["accuracy"][name][attribute]
             best = int(np.argmax(curve))
-            rows.append([name, attribute, f"{result['majority'][attribute]:.2f}", f"{curve[best]:.2f} @ {best}",
-                         *(f"{curve[i]:.2f}" for i in shown)])
+            rows.append(
+                [
+                    name,
+                    attribute,
+                    f"{result['majority'][attribute]:.2f}",
+                    f"{curve[best]:.2f} @ {best}",
+                    *(f"{curve[i]:.2f}" for i in shown),
+                ]
+            )
     header = ["feature", "attribute", "majority", "best @ layer", *(f"L{i}" for i in shown)]
     return markdown_table(header, rows)
 
@@ -144,7 +152,9 @@ def run_probes(model, data_dir: Path, out_dir: Path, *, seed: int, scale: float,
     """Fits the probes on `round(300 * scale)` images of `data_dir`; writes probes.json,
     probes.md and probes.png under `out_dir` and returns the result (see the module
     docstring)."""
-    chosen: list[SceneImage] = take(scene_images(data_dir, seed), round(DEFAULT_IMAGES * scale), "probes", minimum=MIN_IMAGES)
+    chosen: list[SceneImage] = take(
+        scene_images(data_dir, seed), round(DEFAULT_IMAGES * scale), "probes", minimum=MIN_IMAGES
+    )
     n_train = round(len(chosen) * TRAIN_FRACTION)
     labels = [attribute_labels(im.scene) for im in chosen]
     layers = len(model.llm.layers) + 1
@@ -166,7 +176,9 @@ def run_probes(model, data_dir: Path, out_dir: Path, *, seed: int, scale: float,
         "n_train": n_train,
         "n_test": len(chosen) - n_train,
         "classes": {a: dict(Counter(row[a] for row in labels)) for a in ATTRIBUTES},
-        "majority": {a: majority_accuracy([r[a] for r in labels[:n_train]], [r[a] for r in labels[n_train:]]) for a in ATTRIBUTES},
+        "majority": {
+            a: majority_accuracy([r[a] for r in labels[:n_train]], [r[a] for r in labels[n_train:]]) for a in ATTRIBUTES
+        },
         "accuracy": curves,
     }
     write_outputs(out_dir, "probes", result, probe_table(result), plot_probes)

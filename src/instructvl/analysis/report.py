@@ -3,8 +3,8 @@ three files (figures: `instructvl.plotting`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def markdown_table(header: list[str], rows: list[list[str]]) -> str:

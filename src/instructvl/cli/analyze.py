@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -21,16 +20,28 @@ def default_out(model: str, name: str) -> Path:
 
 @app.command()
 def analyze(
-    name: str = typer.Argument(..., help="probes: layer-wise linear probes of colour, shape, count and position. "
-                               "interventions: accuracy when text-to-image attention is cut in a window of layers."),
-    model: str = typer.Option("tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default runs/analyze-<model>/<name>)."),
-    data: Optional[Path] = typer.Option(None, help="A SynthVL folder (default: the small suite, generated once into the cache)."),
-    scale: float = typer.Option(1.0, help="Multiplies the sample counts (1.0: 300 probe images / 24 questions; for a "
-                                "135M LLM with 30 layers about 2 min (probes) and 4 min (interventions) of one CPU core)."),
+    name: str = typer.Argument(
+        ...,
+        help="probes: layer-wise linear probes of colour, shape, count and position. "
+        "interventions: accuracy when text-to-image attention is cut in a window of layers.",
+    ),
+    model: str = typer.Option(
+        "tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."
+    ),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default runs/analyze-<model>/<name>)."),
+    data: Path | None = typer.Option(
+        None, help="A SynthVL folder (default: the small suite, generated once into the cache)."
+    ),
+    scale: float = typer.Option(
+        1.0,
+        help="Multiplies the sample counts (1.0: 300 probe images / 24 questions; for a "
+        "135M LLM with 30 layers about 2 min (probes) and 4 min (interventions) of one CPU core).",
+    ),
     seed: int = typer.Option(0, help="Seed (image order, train / test split, questions, templates)."),
-    window: Optional[int] = typer.Option(None, help="interventions: layers cut per window (default 3); windows start every WINDOW layers."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a model config key (repeatable)."),
+    window: int | None = typer.Option(
+        None, help="interventions: layers cut per window (default 3); windows start every WINDOW layers."
+    ),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a model config key (repeatable)."),
     threads: int = typer.Option(1, help="Torch CPU threads (0: torch's default); 1 is fastest on a small shared CPU."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
@@ -55,5 +66,7 @@ def analyze(
     out_dir = out or default_out(model, name)
     run_analysis(name, vlm, data_dir, out_dir, seed=seed, scale=scale, progress=progress, **options)
     console.print((out_dir / f"{name}.md").read_text(), highlight=False, markup=False, soft_wrap=True)
-    err_console.print(f"done in {time.perf_counter() - started:.0f} s; results in {out_dir} ({name}.json, {name}.md, {name}.png)",
-                      highlight=False)
+    err_console.print(
+        f"done in {time.perf_counter() - started:.0f} s; results in {out_dir} ({name}.json, {name}.md, {name}.png)",
+        highlight=False,
+    )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from instructvl.cli import app
@@ -16,11 +14,13 @@ HELP = "commands: /image PATH (new image, new conversation), /reset (forget the 
 
 @app.command()
 def chat(
-    model: str = typer.Option("tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."),
-    image: Optional[str] = typer.Option(None, "--image", "-i", help="Image to start with (or use /image PATH)."),
+    model: str = typer.Option(
+        "tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."
+    ),
+    image: str | None = typer.Option(None, "--image", "-i", help="Image to start with (or use /image PATH)."),
     max_new_tokens: int = typer.Option(128, help="Most tokens per answer."),
     temperature: float = typer.Option(0.0, help="Sampling temperature (0: greedy)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a config key (repeatable)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),
 ) -> None:
     """Chat about an image: type questions; the conversation history is kept."""
     from instructvl.data.schema import Sample, Turn

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -13,9 +12,13 @@ from instructvl.cli.common import console
 
 @app.command("compare")
 def compare_command(
-    runs: list[Path] = typer.Argument(..., help="Run folders written by `instructvl eval` (the first is the reference)."),
-    out: Path = typer.Option(Path("runs/compare"), "--out", "-o", help="Where compare.md, compare.json and compare.png go."),
-    label: Optional[list[str]] = typer.Option(None, "--label", help="A name per run (default: the folder names)."),
+    runs: list[Path] = typer.Argument(
+        ..., help="Run folders written by `instructvl eval` (the first is the reference)."
+    ),
+    out: Path = typer.Option(
+        Path("runs/compare"), "--out", "-o", help="Where compare.md, compare.json and compare.png go."
+    ),
+    label: list[str] | None = typer.Option(None, "--label", help="A name per run (default: the folder names)."),
 ) -> None:
     """Compare RUNS task by task: scores, differences relative to the first run, baselines."""
     from instructvl.eval.compare import write_comparison

@@ -22,15 +22,17 @@ console = Console()
 
 
 @data_app.command("synth")
-def synth(out: Path = typer.Option(..., "--out", help="output folder"),
-          scale: str = typer.Option("small", help="small (300 train / 50 val / 200 test) or full (5000/500/1000)"),
-          seed: int = typer.Option(0, help="generation seed"),
-          image_size: int = typer.Option(64, "--image-size", help="image side in pixels"),
-          only: str = typer.Option("", help="comma-separated dataset names (default: all 26)"),
-          train: int = typer.Option(None, help="override examples per held-in train split"),
-          val: int = typer.Option(None, help="override examples per held-in val split"),
-          test: int = typer.Option(None, help="override examples per held-out test split"),
-          workers: int = typer.Option(1, help="processes per phase")) -> None:
+def synth(
+    out: Path = typer.Option(..., "--out", help="output folder"),
+    scale: str = typer.Option("small", help="small (300 train / 50 val / 200 test) or full (5000/500/1000)"),
+    seed: int = typer.Option(0, help="generation seed"),
+    image_size: int = typer.Option(64, "--image-size", help="image side in pixels"),
+    only: str = typer.Option("", help="comma-separated dataset names (default: all 26)"),
+    train: int = typer.Option(None, help="override examples per held-in train split"),
+    val: int = typer.Option(None, help="override examples per held-in val split"),
+    test: int = typer.Option(None, help="override examples per held-out test split"),
+    workers: int = typer.Option(1, help="processes per phase"),
+) -> None:
     """Render the SynthVL datasets and write JSONL + PNG + manifest.json under OUT."""
     from instructvl.data.synthvl.generate import SCALES, Scale, generate_suite
 
@@ -39,23 +41,35 @@ def synth(out: Path = typer.Option(..., "--out", help="output folder"),
     chosen: str | Scale = scale
     if train is not None or val is not None or test is not None:
         base = SCALES[scale]
-        chosen = Scale(train if train is not None else base.train, val if val is not None else base.val,
-                       test if test is not None else base.test)
+        chosen = Scale(
+            train if train is not None else base.train,
+            val if val is not None else base.val,
+            test if test is not None else base.test,
+        )
     names = [n.strip() for n in only.split(",") if n.strip()] or None
     start = time.perf_counter()
     with Progress(console=console, transient=True) as bar:
         task = bar.add_task("generating", total=None)
-        manifest = generate_suite(out, chosen, seed=seed, image_size=image_size, names=names, workers=workers,
-                                  progress=lambda n, s, k: bar.update(task, advance=1, description=f"{n}/{s} ({k})"))
+        manifest = generate_suite(
+            out,
+            chosen,
+            seed=seed,
+            image_size=image_size,
+            names=names,
+            workers=workers,
+            progress=lambda n, s, k: bar.update(task, advance=1, description=f"{n}/{s} ({k})"),
+        )
     seconds = time.perf_counter() - start
     total = sum(d["size"] for d in manifest["datasets"].values())
     console.print(f"wrote {len(manifest['datasets'])} datasets, {total} examples to {out} in {seconds:.1f} s")
 
 
 @data_app.command("stats")
-def stats(root: Path = typer.Argument(..., help="a folder written by `instructvl data synth`"),
-          json_out: Path = typer.Option(None, "--json", help="where to write the JSON (default ROOT/stats.json)"),
-          rule: str = typer.Option("sqrt", help="mixture rule for the sampling probabilities")) -> None:
+def stats(
+    root: Path = typer.Argument(..., help="a folder written by `instructvl data synth`"),
+    json_out: Path = typer.Option(None, "--json", help="where to write the JSON (default ROOT/stats.json)"),
+    rule: str = typer.Option("sqrt", help="mixture rule for the sampling probabilities"),
+) -> None:
     """Per-dataset size, category, held-in/out, sampling probability, templates, answer lengths."""
     from instructvl.data.synthvl.stats import suite_stats
 
@@ -67,8 +81,16 @@ def stats(root: Path = typer.Argument(..., help="a folder written by `instructvl
     for r in result["datasets"]:
         a = r["answer_words"]
         p = "-" if r["probability"] is None else f"{r['probability']:.3f}"
-        table.add_row(r["name"], r["category"], r["split"], r["metric"], str(r["size"]), p, str(r["templates"]),
-                      f"{a['mean']:.1f} / {a['median']:g} / {a['max']}")
+        table.add_row(
+            r["name"],
+            r["category"],
+            r["split"],
+            r["metric"],
+            str(r["size"]),
+            p,
+            str(r["templates"]),
+            f"{a['mean']:.1f} / {a['median']:g} / {a['max']}",
+        )
     console.print(table)
     path = json_out or root / "stats.json"
     path.write_text(json.dumps(result, indent=2) + "\n")
@@ -76,8 +98,10 @@ def stats(root: Path = typer.Argument(..., help="a folder written by `instructvl
 
 
 @data_app.command("check")
-def check(root: Path = typer.Argument(..., help="a SynthVL output folder"),
-          strict: bool = typer.Option(False, "--strict", help="stop at the first bad line or image")) -> None:
+def check(
+    root: Path = typer.Argument(..., help="a SynthVL output folder"),
+    strict: bool = typer.Option(False, "--strict", help="stop at the first bad line or image"),
+) -> None:
     """Read every split, reporting malformed lines and missing or unreadable images."""
     from instructvl.data.synthvl.loader import load_manifest, load_raw
 
@@ -95,10 +119,14 @@ def check(root: Path = typer.Argument(..., help="a SynthVL output folder"),
 
 
 @data_app.command("show")
-def show(root: Path = typer.Argument(...), name: str = typer.Argument(...),
-         split: str = typer.Option(None, help="default: train for held-in, test for held-out"),
-         mode: str = typer.Option("instruction", help=f"one of {', '.join(MODES)}"),
-         seed: int = typer.Option(0), n: int = typer.Option(3, "-n", help="how many samples")) -> None:
+def show(
+    root: Path = typer.Argument(...),
+    name: str = typer.Argument(...),
+    split: str = typer.Option(None, help="default: train for held-in, test for held-out"),
+    mode: str = typer.Option("instruction", help=f"one of {', '.join(MODES)}"),
+    seed: int = typer.Option(0),
+    n: int = typer.Option(3, "-n", help="how many samples"),
+) -> None:
     """Print the first N formatted samples of a dataset split."""
     from instructvl.data.synthvl.loader import load_manifest, load_raw
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,7 +16,7 @@ PHASE_CHOICES = ("all", "prepare", "infer", "score")
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """"I/N" -> (I, N), checked."""
+    """ "I/N" -> (I, N), checked."""
     match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
     if not match or not int(match.group(1)) < int(match.group(2)):
         raise InstructVLError(f"--shard must be I/N with 0 <= I < N (e.g. 0/2), got {text!r}")
@@ -41,21 +40,41 @@ def default_out(model: str, no_image: bool) -> Path:
 
 @app.command("eval")
 def eval_command(
-    model: str = typer.Option("tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."),
-    tasks: str = typer.Option("held-out", "--tasks", "-t", help="Comma-separated task names or groups: held-in, held-out, synthvl, real, all."),
-    limit: Optional[int] = typer.Option(None, help="Samples per task (default: each task's own limit; 0: all)."),
-    data: Optional[Path] = typer.Option(None, help="A SynthVL folder (default: the small suite, generated once into the cache)."),
-    data_root: Optional[Path] = typer.Option(None, "--data-root", help="Folder of the real benchmarks (default $INSTRUCTVL_DATA or <cache>/data)."),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Run folder (default runs/eval-<model>[-no-image]); a rerun resumes."),
-    no_image: bool = typer.Option(False, "--no-image", help="Remove the images from the prompts: the text-only LLM baseline."),
-    mode: Optional[str] = typer.Option(None, help="Template mode override: instruction, multitask, caption-only."),
+    model: str = typer.Option(
+        "tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."
+    ),
+    tasks: str = typer.Option(
+        "held-out", "--tasks", "-t", help="Comma-separated task names or groups: held-in, held-out, synthvl, real, all."
+    ),
+    limit: int | None = typer.Option(None, help="Samples per task (default: each task's own limit; 0: all)."),
+    data: Path | None = typer.Option(
+        None, help="A SynthVL folder (default: the small suite, generated once into the cache)."
+    ),
+    data_root: Path | None = typer.Option(
+        None, "--data-root", help="Folder of the real benchmarks (default $INSTRUCTVL_DATA or <cache>/data)."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Run folder (default runs/eval-<model>[-no-image]); a rerun resumes."
+    ),
+    no_image: bool = typer.Option(
+        False, "--no-image", help="Remove the images from the prompts: the text-only LLM baseline."
+    ),
+    mode: str | None = typer.Option(None, help="Template mode override: instruction, multitask, caption-only."),
     seed: int = typer.Option(0, help="Seed (template choice per sample)."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", help="Prompts per batch (default 16, or the task's own)."),
-    shard: str = typer.Option("0/1", help="I/N: run every N-th sample from the I-th (then score once with --phase score)."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", help="Prompts per batch (default 16, or the task's own)."
+    ),
+    shard: str = typer.Option(
+        "0/1", help="I/N: run every N-th sample from the I-th (then score once with --phase score)."
+    ),
     phase: str = typer.Option("all", help="all, prepare, infer or score."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a model config key (repeatable)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a model config key (repeatable)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar per task."),
-    threads: int = typer.Option(1, help="Torch CPU threads (0: torch's default). 1 by default: on a small shared CPU more threads wait on each other (6-12x slower measured on 2 busy cores)."),
+    threads: int = typer.Option(
+        1,
+        help="Torch CPU threads (0: torch's default). 1 by default: on a small shared CPU more threads wait on "
+        "each other (6-12x slower measured on 2 busy cores).",
+    ),
 ) -> None:
     """Evaluate MODEL on TASKS: prepare prompts, run inference (resumable), score, report."""
     from instructvl.eval.harness import evaluate
@@ -72,8 +91,20 @@ def eval_command(
     vlm = load_model_with_status(model, set_) if "infer" in phases else None
     run_dir = out or default_out(model, no_image)
     results = evaluate(
-        vlm, tasks, run_dir, limit=limit, no_image=no_image, data=data, data_root=data_root, seed=seed, mode=mode,
-        batch_size=batch_size, shard=shard_pair, phases=phases, model_name=model, progress=progress,
+        vlm,
+        tasks,
+        run_dir,
+        limit=limit,
+        no_image=no_image,
+        data=data,
+        data_root=data_root,
+        seed=seed,
+        mode=mode,
+        batch_size=batch_size,
+        shard=shard_pair,
+        phases=phases,
+        model_name=model,
+        progress=progress,
         announce=lambda m: err_console.print(m, highlight=False),
     )
     if results is not None:

@@ -4,7 +4,6 @@ checkpoint folder that plain `from_pretrained` loads."""
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -14,10 +13,12 @@ from instructvl.cli.common import err_console, load_model_with_status
 
 @app.command()
 def export(
-    model: str = typer.Option(..., "--model", "-m", help="A saved model directory, a preset, a YAML config, or a transformers checkpoint."),
+    model: str = typer.Option(
+        ..., "--model", "-m", help="A saved model directory, a preset, a YAML config, or a transformers checkpoint."
+    ),
     format_: str = typer.Option(..., "--format", "-f", help="Target format: instructblip, blip2 or llava."),
     out: str = typer.Option(..., "--out", "-o", help="Folder to write (config, safetensors weights, processor)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a config key (repeatable)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),
 ) -> None:
     """Export MODEL to OUT in a transformers FORMAT; a model that does not fit is refused,
     naming the component with no equivalent."""

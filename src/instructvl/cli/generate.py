@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from instructvl.cli import app
@@ -23,14 +21,18 @@ def generation_options(max_new_tokens: int, num_beams: int, temperature: float, 
 
 @app.command()
 def generate(
-    model: str = typer.Option("tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."),
-    image: Optional[list[str]] = typer.Option(None, "--image", "-i", help="Image file (repeat for several, e.g. video frames). None: text only."),
+    model: str = typer.Option(
+        "tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."
+    ),
+    image: list[str] | None = typer.Option(
+        None, "--image", "-i", help="Image file (repeat for several, e.g. video frames). None: text only."
+    ),
     prompt: str = typer.Option(..., "--prompt", "-p", help="The instruction or question."),
     max_new_tokens: int = typer.Option(64, help="Most tokens to generate."),
     num_beams: int = typer.Option(1, help="Beam search width (1: greedy or sampling)."),
     temperature: float = typer.Option(0.0, help="Sampling temperature (0: deterministic)."),
     seed: int = typer.Option(0, help="Random seed for sampling."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a config key (repeatable)."),
+    set_: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),
 ) -> None:
     """Generate an answer to PROMPT about IMAGE(s) with a model."""
     from instructvl.data.schema import Sample, Turn

@@ -4,7 +4,6 @@ folder), optionally with LAVIS-format weights on top, saved as an instructvl mod
 from __future__ import annotations
 
 import json
-from typing import Optional
 
 import typer
 
@@ -14,9 +13,15 @@ from instructvl.cli.common import err_console, quiet_libraries
 
 @app.command("import")
 def import_model(
-    source: str = typer.Argument(..., help="Hub id or folder of a transformers InstructBLIP, BLIP-2 or LLaVA checkpoint."),
-    out: str = typer.Option(..., "--out", "-o", help="Folder for the instructvl model (config.json + model.safetensors)."),
-    lavis: Optional[str] = typer.Option(None, "--lavis", help="A LAVIS .pth checkpoint to load on top (read with weights_only=True)."),
+    source: str = typer.Argument(
+        ..., help="Hub id or folder of a transformers InstructBLIP, BLIP-2 or LLaVA checkpoint."
+    ),
+    out: str = typer.Option(
+        ..., "--out", "-o", help="Folder for the instructvl model (config.json + model.safetensors)."
+    ),
+    lavis: str | None = typer.Option(
+        None, "--lavis", help="A LAVIS .pth checkpoint to load on top (read with weights_only=True)."
+    ),
 ) -> None:
     """Import SOURCE as an instructvl model saved in OUT (vision tower and LLM are re-read
     from SOURCE on load; head, projector and LAVIS-loaded weights are stored)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,8 +16,10 @@ def quickstart(
     out: str = typer.Option("runs/quickstart", "--out", "-o", help="Run directory (model, results, report, plots)."),
     preset: str = typer.Option("tiny-offline", help="Model preset or YAML config."),
     batch_size: int = typer.Option(8, help="Samples per step."),
-    limit: Optional[int] = typer.Option(None, help="Samples per evaluation task (default: each task's cap; 0: all)."),
-    set_: Optional[list[str]] = typer.Option(None, "--set", help="Override a model config key (repeatable), e.g. llm.inject_layer=10."),
+    limit: int | None = typer.Option(None, help="Samples per evaluation task (default: each task's cap; 0: all)."),
+    set_: list[str] | None = typer.Option(
+        None, "--set", help="Override a model config key (repeatable), e.g. llm.inject_layer=10."
+    ),
 ) -> None:
     """Generate SynthVL, build the offline vision tower, instruction-tune an
     InstructBLIP-style model on the 13 held-in datasets, evaluate it zero-shot on the 13
@@ -27,7 +28,9 @@ def quickstart(
     quiet_libraries()
     from instructvl.quickstart import QuickstartOptions, run_quickstart
 
-    opts = QuickstartOptions(preset=preset, out=out, steps=steps, batch_size=batch_size, limit=limit, overrides=list(set_ or []))
+    opts = QuickstartOptions(
+        preset=preset, out=out, steps=steps, batch_size=batch_size, limit=limit, overrides=list(set_ or [])
+    )
     summary = run_quickstart(opts, console)
     console.print(Path(summary["report"]).read_text(), markup=False, highlight=False)
     console.print(f"total {summary['total_seconds']:.0f} s; report: {summary['report']}")

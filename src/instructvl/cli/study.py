@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -24,13 +23,19 @@ Studies: {studies}."""
 @app.command(help=HELP.format(studies=", ".join(list_studies()) or "none found"))
 def study(
     name: str = typer.Argument(..., help="A study name (configs/study/NAME.yaml) or a path to a grid YAML."),
-    scale: float = typer.Option(1.0, help="Multiply training steps and evaluation / analysis sample counts "
-                                "(e.g. 0.05 for a smoke run, 10 on a GPU)."),
-    seeds: Optional[int] = typer.Option(None, help="Run only the first N seeds of the grid."),
-    cells: Optional[str] = typer.Option(None, help="Comma-separated cells to run (default: all)."),
-    out: Optional[str] = typer.Option(None, "--out", "-o",
-                                      help="Study folder (default runs/study/NAME, or runs/study/NAME-xSCALE when scaled)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan (cells, seeds, steps, estimated time) and exit."),
+    scale: float = typer.Option(
+        1.0,
+        help="Multiply training steps and evaluation / analysis sample counts "
+        "(e.g. 0.05 for a smoke run, 10 on a GPU).",
+    ),
+    seeds: int | None = typer.Option(None, help="Run only the first N seeds of the grid."),
+    cells: str | None = typer.Option(None, help="Comma-separated cells to run (default: all)."),
+    out: str | None = typer.Option(
+        None, "--out", "-o", help="Study folder (default runs/study/NAME, or runs/study/NAME-xSCALE when scaled)."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Print the plan (cells, seeds, steps, estimated time) and exit."
+    ),
 ) -> None:
     quiet_libraries()
     from instructvl.study.expand import plan_study
@@ -44,4 +49,6 @@ def study(
         return
     results = run_study(plan, console)
     runs = results["runs"]
-    console.print(f"{runs['finished']} of {runs['planned']} runs of the grid finished; report: {Path(plan.out) / 'report.md'}")
+    console.print(
+        f"{runs['finished']} of {runs['planned']} runs of the grid finished; report: {Path(plan.out) / 'report.md'}"
+    )

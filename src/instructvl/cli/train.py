@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from instructvl.cli import app
@@ -13,9 +11,13 @@ from instructvl.cli.common import console, quiet_libraries
 @app.command()
 def train(
     config: str = typer.Argument(..., help="Training YAML (see configs/train/)."),
-    overrides: Optional[list[str]] = typer.Argument(None, help="key=value overrides, e.g. stages.0.steps=50 batch_size=4"),
-    out: str = typer.Option("runs/train", "--out", "-o", help="Run directory (config, metrics, checkpoints, final model)."),
-    resume: bool = typer.Option(True, "--resume/--no-resume", help="Continue from the run directory's last checkpoint if there is one."),
+    overrides: list[str] | None = typer.Argument(None, help="key=value overrides, e.g. stages.0.steps=50 batch_size=4"),
+    out: str = typer.Option(
+        "runs/train", "--out", "-o", help="Run directory (config, metrics, checkpoints, final model)."
+    ),
+    resume: bool = typer.Option(
+        True, "--resume/--no-resume", help="Continue from the run directory's last checkpoint if there is one."
+    ),
 ) -> None:
     """Train a model as a list of stages (what trains, learning rate, mixture, steps).
 
@@ -30,6 +32,7 @@ def train(
     cfg = load_train_config(config, list(overrides or []))
     result = Trainer(cfg, out, console=console, resume=resume).run()
     if result.first_val_loss:
-        console.print(f"held-in validation loss: {result.first_val_loss['val_loss']:.4f} -> {result.val_loss['val_loss']:.4f}")
+        console.print(
+            f"held-in validation loss: {result.first_val_loss['val_loss']:.4f} -> {result.val_loss['val_loss']:.4f}"
+        )
     console.print(f"{result.steps} steps in {result.seconds:.0f} s; model saved to {out}/model")
-

@@ -1,5 +1,6 @@
 """Typed configs, named presets, YAML load/dump and `key=value` overrides."""
 
+from instructvl.config.loader import apply_overrides, list_presets, load_model_config
 from instructvl.config.schema import (
     FreezePolicy,
     HeadConfig,
@@ -8,7 +9,6 @@ from instructvl.config.schema import (
     ModelConfig,
     VisionConfig,
 )
-from instructvl.config.loader import load_model_config, apply_overrides, list_presets
 
 __all__ = [
     "FreezePolicy",

@@ -36,7 +36,7 @@ class VisionConfig(_Strict):
     image_processor: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _check(self) -> "VisionConfig":
+    def _check(self) -> VisionConfig:
         if isinstance(self.feature_layer, int) and self.feature_layer >= 0:
             raise ValueError("feature_layer must be 'last' or a negative index (-1 last, -2 penultimate)")
         if self.source is None and not self.arch:
@@ -80,7 +80,7 @@ class HeadConfig(_Strict):
         return self.type == "instructblip-qformer"
 
     @model_validator(mode="after")
-    def _check(self) -> "HeadConfig":
+    def _check(self) -> HeadConfig:
         if self.pool < 1:
             raise ValueError("pool must be >= 1")
         if self.pool > 1 and self.uses_qformer:
@@ -127,7 +127,11 @@ class LanguageConfig(_Strict):
     inject_layer: int = 0
     system_prompt: str | None = None
     prompt_format: dict[str, str] = Field(
-        default_factory=lambda: {"user": "USER: {content}\n", "assistant": "ASSISTANT: {content}{eos}\n", "system": "{content}\n"}
+        default_factory=lambda: {
+            "user": "USER: {content}\n",
+            "assistant": "ASSISTANT: {content}{eos}\n",
+            "system": "{content}\n",
+        }
     )
     lora: LoraSettings | None = None
     use_chat_template: bool = True
@@ -136,7 +140,7 @@ class LanguageConfig(_Strict):
     image_token: str = "<image>"
 
     @model_validator(mode="after")
-    def _check(self) -> "LanguageConfig":
+    def _check(self) -> LanguageConfig:
         if self.inject_layer < 0:
             raise ValueError("inject_layer must be >= 0 (0 = input embeddings)")
         if self.source is None and not self.arch:
@@ -167,7 +171,7 @@ class FreezePolicy(_Strict):
     llm_layers: tuple[int, int] | None = None
 
     @model_validator(mode="after")
-    def _check(self) -> "FreezePolicy":
+    def _check(self) -> FreezePolicy:
         if (self.llm == "layers") != (self.llm_layers is not None):
             raise ValueError("llm_layers [start, end) is required with llm: layers, and only then")
         if self.llm_layers is not None and not 0 <= self.llm_layers[0] < self.llm_layers[1]:

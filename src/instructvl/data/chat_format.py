@@ -27,8 +27,13 @@ class ChatFormatter:
     BOS to the tokenizer (processor-style tokenisation adds it itself)."""
 
     def __init__(
-        self, tokenizer, prompt_format: dict[str, str], system_prompt: str | None, seq2seq: bool,
-        use_chat_template: bool = True, add_bos: bool = True,
+        self,
+        tokenizer,
+        prompt_format: dict[str, str],
+        system_prompt: str | None,
+        seq2seq: bool,
+        use_chat_template: bool = True,
+        add_bos: bool = True,
     ) -> None:
         self.tokenizer = tokenizer
         self.seq2seq = seq2seq
@@ -81,7 +86,7 @@ class ChatFormatter:
                 out.append(Segment(self._format(turn.role, turn.content), False))
                 continue
             header = self._assistant_header()
-            body = self._format("assistant", turn.content)[len(header):]
+            body = self._format("assistant", turn.content)[len(header) :]
             if header:
                 out.append(Segment(header, False))
             out.append(Segment(body, True))
@@ -97,14 +102,14 @@ class ChatFormatter:
                     "the tokenizer's chat template is not prefix-stable (rendering a conversation does not "
                     "extend the rendering of its first turns); set llm.prompt_format and use no template"
                 )
-            piece = rendered[len(before):]
+            piece = rendered[len(before) :]
             if turn.role == "assistant":
-                header = self._render(turns[:i], generation_prompt=True)[len(before):]
+                header = self._render(turns[:i], generation_prompt=True)[len(before) :]
                 if not piece.startswith(header):
                     raise InstructVLError("chat template: an assistant turn does not start with the generation prompt")
                 if header:
                     out.append(Segment(header, False))
-                out.append(Segment(piece[len(header):], True))
+                out.append(Segment(piece[len(header) :], True))
             else:
                 out.append(Segment(piece, False))
             before = rendered
@@ -117,7 +122,7 @@ class ChatFormatter:
             return segs
         if self.use_template:
             rendered = self._render(turns)
-            header = self._render(turns, generation_prompt=True)[len(rendered):]
+            header = self._render(turns, generation_prompt=True)[len(rendered) :]
         else:
             header = self._assistant_header()
         return segs + ([Segment(header, False)] if header else [])

@@ -5,9 +5,9 @@ trained), and tokenises the Q-Former instruction. No tokenisation happens in `fo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Callable
 
 import torch
 
@@ -37,7 +37,7 @@ class Batch:
     instruction_mask: torch.Tensor | None = None
     images_per_sample: list[int] = field(default_factory=list)
 
-    def to(self, device: torch.device | str) -> "Batch":
+    def to(self, device: torch.device | str) -> Batch:
         """The same batch with every tensor on `device`."""
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
         for key, value in moved.items():
@@ -63,7 +63,9 @@ def _with_marker(sample: Sample, turns: list[Turn]) -> list[Turn]:
     the first user turn. Checks there is one marker, or one per image."""
     markers = sum(t.content.count(IMAGE_MARKER) for t in turns)
     if any(IMAGE_MARKER in t.content for t in turns if t.role == "assistant"):
-        raise InstructVLError(f"sample {sample.id}: the image marker {IMAGE_MARKER} may not appear in an assistant turn")
+        raise InstructVLError(
+            f"sample {sample.id}: the image marker {IMAGE_MARKER} may not appear in an assistant turn"
+        )
     if not sample.images:
         if markers:
             raise InstructVLError(f"sample {sample.id}: {markers} image marker(s) but no images")
@@ -76,14 +78,17 @@ def _with_marker(sample: Sample, turns: list[Turn]) -> list[Turn]:
         turns[first] = Turn("user", f"{IMAGE_MARKER}\n{turns[first].content}")
     elif markers not in (1, len(sample.images)):
         raise InstructVLError(
-            f"sample {sample.id}: {markers} image markers for {len(sample.images)} images (expected 1, or one per image)"
+            f"sample {sample.id}: {markers} image markers for {len(sample.images)} images "
+            "(expected 1, or one per image)"
         )
     return turns
 
 
 def _without_markers(turns: list[Turn]) -> list[Turn]:
     """Turns with image markers removed (visual tokens placed before the whole text)."""
-    return [Turn(t.role, t.content.replace(IMAGE_MARKER, "").strip()) if IMAGE_MARKER in t.content else t for t in turns]
+    return [
+        Turn(t.role, t.content.replace(IMAGE_MARKER, "").strip()) if IMAGE_MARKER in t.content else t for t in turns
+    ]
 
 
 def _runs(segs: list[Segment]) -> list[Segment]:
@@ -128,7 +133,9 @@ class Collator:
         self.instruction_tokenizer = instruction_tokenizer
         self.max_instruction_tokens = max_instruction_tokens
         self.image_root = Path(image_root) if image_root else None
-        self.placeholder_id = self.tokenizer.unk_token_id if self.tokenizer.unk_token_id is not None else self.tokenizer.pad_token_id
+        self.placeholder_id = (
+            self.tokenizer.unk_token_id if self.tokenizer.unk_token_id is not None else self.tokenizer.pad_token_id
+        )
         self.image_position = image_position
         self.processor_tokenization = processor_tokenization
         self.image_token = image_token
@@ -257,7 +264,13 @@ class Collator:
         for sample in samples:
             enc = self.encode(sample, prompt_only=False)
             if len(enc.ids) > self.max_length:
-                enc = Encoded(enc.ids[: self.max_length], enc.labels[: self.max_length], enc.image_mask[: self.max_length], enc.instruction, enc.decoder_labels)
+                enc = Encoded(
+                    enc.ids[: self.max_length],
+                    enc.labels[: self.max_length],
+                    enc.image_mask[: self.max_length],
+                    enc.instruction,
+                    enc.decoder_labels,
+                )
                 if sum(enc.image_mask) != len(sample.images) * self.tokens_per_image:
                     self._no_target(sample, "truncation cut into its image tokens")
                     continue

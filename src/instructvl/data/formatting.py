@@ -33,7 +33,7 @@ def render_options(candidates: list[str] | None) -> str:
 
 
 def ocr_suffix(tokens: list[str] | None) -> str:
-    """" OCR tokens: a, b." when there are tokens, else ""."""
+    """ " OCR tokens: a, b." when there are tokens, else ""."""
     return f" OCR tokens: {', '.join(tokens)}." if tokens else ""
 
 

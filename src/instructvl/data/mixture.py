@@ -14,9 +14,10 @@ import bisect
 import json
 import math
 import random
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, NamedTuple
 
 from instructvl.data.seeding import stable_seed, stable_uniform
 from instructvl.errors import InstructVLError
@@ -41,8 +42,10 @@ def mixture_probabilities(entries: list[MixtureEntry], rule: str = "sqrt") -> di
         raise InstructVLError("a mixture needs at least one dataset")
     held_out = [e.name for e in entries if e.held_out]
     if held_out:
-        raise InstructVLError(f"held-out dataset(s) {', '.join(held_out)} cannot be in a training mixture "
-                              "(they are for zero-shot evaluation only)")
+        raise InstructVLError(
+            f"held-out dataset(s) {', '.join(held_out)} cannot be in a training mixture "
+            "(they are for zero-shot evaluation only)"
+        )
     if rule not in RULES:
         raise InstructVLError(f"unknown mixture rule {rule!r}; choose one of {', '.join(RULES)}")
     explicit = [e.weight is not None for e in entries]
@@ -130,9 +133,14 @@ class MixtureSampler:
 
     def state_dict(self) -> dict[str, Any]:
         """A small JSON-ready dict from which `load_state_dict` continues exactly."""
-        return {"seed": self.seed, "step": self.step, "probabilities": dict(self.probabilities),
-                "sizes": dict(self.sizes), "cursors": {k: list(v) for k, v in self.cursors.items()},
-                "counts": dict(self.counts)}
+        return {
+            "seed": self.seed,
+            "step": self.step,
+            "probabilities": dict(self.probabilities),
+            "sizes": dict(self.sizes),
+            "cursors": {k: list(v) for k, v in self.cursors.items()},
+            "counts": dict(self.counts),
+        }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restores a saved state; it must describe the same mixture."""
@@ -144,7 +152,7 @@ class MixtureSampler:
         self._perm = {}
 
     @classmethod
-    def from_state(cls, state: dict[str, Any]) -> "MixtureSampler":
+    def from_state(cls, state: dict[str, Any]) -> MixtureSampler:
         """A sampler rebuilt from `state_dict()` output alone."""
         s = cls(dict(state["probabilities"]), dict(state["sizes"]), int(state["seed"]))
         s.load_state_dict(state)
@@ -153,9 +161,19 @@ class MixtureSampler:
     def draw_log(self) -> dict[str, Any]:
         """Per dataset: declared probability, examples drawn, and the empirical share."""
         total = max(1, self.step)
-        return {"steps": self.step, "seed": self.seed, "datasets": {
-            n: {"probability": self.probabilities[n], "drawn": self.counts[n], "share": self.counts[n] / total,
-                "epoch": self.cursors[n][0]} for n in self._names}}
+        return {
+            "steps": self.step,
+            "seed": self.seed,
+            "datasets": {
+                n: {
+                    "probability": self.probabilities[n],
+                    "drawn": self.counts[n],
+                    "share": self.counts[n] / total,
+                    "epoch": self.cursors[n][0],
+                }
+                for n in self._names
+            },
+        }
 
     def write_log(self, path: str | Path) -> None:
         """Writes `draw_log()` as JSON."""

@@ -54,7 +54,7 @@ class Sample:
         return asdict(self)
 
     @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> "Sample":
+    def from_json(cls, obj: dict[str, Any]) -> Sample:
         """Builds a sample from `to_json` output; unknown or missing keys are errors."""
         if not isinstance(obj, dict):
             raise InstructVLError(f"a sample must be a JSON object, got {type(obj).__name__}")

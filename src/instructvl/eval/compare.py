@@ -16,7 +16,9 @@ def load_results(run_dir: str | Path) -> dict[str, Any]:
     """A run's results.json (an error naming the folder if it has none)."""
     results = read_json(Path(run_dir) / "results.json")
     if results is None:
-        raise InstructVLError(f"{run_dir} has no results.json; run `instructvl eval --out {run_dir}` (score phase) first")
+        raise InstructVLError(
+            f"{run_dir} has no results.json; run `instructvl eval --out {run_dir}` (score phase) first"
+        )
     return results
 
 
@@ -28,8 +30,14 @@ def relative(value: float | None, reference: float | None) -> float | None:
 
 
 def _row(name: str, group: str, metric: str, scores: list, baseline: float | None) -> dict[str, Any]:
-    return {"task": name, "group": group, "metric": metric, "scores": scores, "baseline": baseline,
-            "relative": [relative(s, scores[0]) for s in scores]}
+    return {
+        "task": name,
+        "group": group,
+        "metric": metric,
+        "scores": scores,
+        "baseline": baseline,
+        "relative": [relative(s, scores[0]) for s in scores],
+    }
 
 
 def compare_runs(run_dirs: list[str | Path], labels: list[str] | None = None) -> dict[str, Any]:
@@ -62,8 +70,14 @@ def _pct(value: float | None) -> str:
 def compare_markdown(cmp: dict[str, Any]) -> str:
     """The comparison as a markdown table (scores x100; relative differences to the first run)."""
     head = "| task | metric | " + " | ".join(cmp["runs"]) + " | baseline |"
-    lines = ["# Comparison", "", f"Scores x100; in brackets the difference relative to {cmp['runs'][0]}.", "",
-             head, "|---|---|" + "---:|" * (len(cmp["runs"]) + 1)]
+    lines = [
+        "# Comparison",
+        "",
+        f"Scores x100; in brackets the difference relative to {cmp['runs'][0]}.",
+        "",
+        head,
+        "|---|---|" + "---:|" * (len(cmp["runs"]) + 1),
+    ]
     for row in cmp["rows"]:
         cells = [x100(s) + (_pct(r) if i else "") for i, (s, r) in enumerate(zip(row["scores"], row["relative"]))]
         name = f"**{row['task']}**" if row["metric"] == "mean" else row["task"]
@@ -82,10 +96,19 @@ def bar_chart(cmp: dict[str, Any], path: Path) -> Path:
     for i, label in enumerate(runs):
         xs = [j + (i - (len(runs) - 1) / 2) * width for j in range(len(rows))]
         ax.bar(xs, [100 * (r["scores"][i] or 0.0) for r in rows], width, label=label)
-    ax.scatter(range(len(rows)), [100 * (r["baseline"] or 0.0) for r in rows], marker="_", s=400, color="black",
-               zorder=3, label="baseline (chance / majority)")
+    ax.scatter(
+        range(len(rows)),
+        [100 * (r["baseline"] or 0.0) for r in rows],
+        marker="_",
+        s=400,
+        color="black",
+        zorder=3,
+        label="baseline (chance / majority)",
+    )
     ax.set_xticks(range(len(rows)))
-    ax.set_xticklabels([f"{r['task']}\n({r['metric']})" for r in rows], rotation=45, ha="right", rotation_mode="anchor", fontsize=8)
+    ax.set_xticklabels(
+        [f"{r['task']}\n({r['metric']})" for r in rows], rotation=45, ha="right", rotation_mode="anchor", fontsize=8
+    )
     ax.set_ylabel("score x100")
     ax.set_title("instructvl compare: " + " vs ".join(runs))
     ax.grid(axis="y", alpha=0.3)
@@ -93,7 +116,9 @@ def bar_chart(cmp: dict[str, Any], path: Path) -> Path:
     return save_figure(fig, path)
 
 
-def write_comparison(run_dirs: list[str | Path], out_dir: str | Path, labels: list[str] | None = None) -> dict[str, Path]:
+def write_comparison(
+    run_dirs: list[str | Path], out_dir: str | Path, labels: list[str] | None = None
+) -> dict[str, Path]:
     """Writes compare.json, compare.md and compare.png into `out_dir`; returns their paths."""
     out = Path(out_dir)
     cmp = compare_runs(run_dirs, labels)

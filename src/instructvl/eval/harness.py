@@ -15,22 +15,23 @@ spec is an error, so predictions of different setups never mix.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
 from instructvl.eval import baselines
 from instructvl.eval.infer import infer_task, shard_of
+from instructvl.eval.metrics import compute
 from instructvl.eval.prepare import prepare_samples, training_answers
 from instructvl.eval.progress import task_progress
 from instructvl.eval.provenance import model_record
-from instructvl.provenance import environment
 from instructvl.eval.records import prediction_path, read_json, read_jsonl, read_predictions, write_json, write_jsonl
 from instructvl.eval.report import build_results, write_report
-from instructvl.eval.metrics import compute
 from instructvl.eval.scoring import metric_inputs, metric_options_for
 from instructvl.eval.spec import TaskSpec, resolve_tasks, spec_hash, with_overrides
+from instructvl.provenance import environment
 
 PHASES = ("prepare", "infer", "score")
 
@@ -47,10 +48,14 @@ def select_specs(tasks: str | list, mode: str | None = None) -> list[TaskSpec]:
 def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
     for key in ("no_image", "seed"):
         if key in existing and existing[key] != run[key]:
-            raise InstructVLError(f"{run_dir} holds a run with {key}={existing[key]!r}, not {run[key]!r}; use another --out")
+            raise InstructVLError(
+                f"{run_dir} holds a run with {key}={existing[key]!r}, not {run[key]!r}; use another --out"
+            )
     old, new = (existing.get("model") or {}).get("config_hash"), (run.get("model") or {}).get("config_hash")
     if old and new and old != new:
-        raise InstructVLError(f"{run_dir} holds predictions of another model (config {old}, now {new}); use another --out")
+        raise InstructVLError(
+            f"{run_dir} holds predictions of another model (config {old}, now {new}); use another --out"
+        )
     for name, digest in run["tasks"].items():
         if existing.get("tasks", {}).get(name, digest) != digest:
             raise InstructVLError(
@@ -70,12 +75,18 @@ def open_run(run_dir: Path, specs: list[TaskSpec], model, model_name: str | None
     existing = read_json(run_dir / "run.json")
     if existing:
         _check_same(existing, run, run_dir)
-        run = {**existing, **{k: v for k, v in run.items() if v is not None}, "tasks": {**existing["tasks"], **run["tasks"]}}
+        run = {
+            **existing,
+            **{k: v for k, v in run.items() if v is not None},
+            "tasks": {**existing["tasks"], **run["tasks"]},
+        }
     write_json(run_dir / "run.json", run)
     return run
 
 
-def prepared(run_dir: Path, spec: TaskSpec, limit: int | None, seed: int, data, data_root, keep_limit: bool = False) -> list[Sample]:
+def prepared(
+    run_dir: Path, spec: TaskSpec, limit: int | None, seed: int, data, data_root, keep_limit: bool = False
+) -> list[Sample]:
     """The task's prompts from <run>/prepared, made now unless they were made with these
     settings (with `keep_limit`, whatever limit they were made with)."""
     path, meta_path = run_dir / "prepared" / f"{spec.name}.jsonl", run_dir / "prepared" / f"{spec.name}.json"
@@ -103,9 +114,18 @@ def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int)
     rows = read_predictions(run_dir, spec.name)
     meta = read_json(run_dir / "prepared" / f"{spec.name}.json") or {}
     record: dict[str, Any] = {
-        "task": spec.name, "group": spec.group, "metric": spec.metric, "n": len(samples), "score": None,
-        "extra": {}, "spec": spec.resolved(), "spec_hash": spec_hash(spec), "seed": seed, "mode": spec.mode,
-        "template": spec.template or "dataset's own", "limit": meta.get("limit"),
+        "task": spec.name,
+        "group": spec.group,
+        "metric": spec.metric,
+        "n": len(samples),
+        "score": None,
+        "extra": {},
+        "spec": spec.resolved(),
+        "spec_hash": spec_hash(spec),
+        "seed": seed,
+        "mode": spec.mode,
+        "template": spec.template or "dataset's own",
+        "limit": meta.get("limit"),
         "normalisation": spec.normalisation if spec.output == "rank" else None,
         "seconds": round(sum(rows[s.id].get("seconds", 0.0) for s in samples if s.id in rows), 2),
     }
@@ -116,10 +136,13 @@ def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int)
         record["error"] = str(exc)
     else:
         record.update(score=result.score, extra=result.extra)
-        write_jsonl(run_dir / "scored" / f"{spec.name}.jsonl", (
-            {"id": s.id, "prediction": p, "reference": r, "value": v}
-            for s, p, r, v in zip(samples, preds, refs, result.per_sample)
-        ))
+        write_jsonl(
+            run_dir / "scored" / f"{spec.name}.jsonl",
+            (
+                {"id": s.id, "prediction": p, "reference": r, "value": v}
+                for s, p, r, v in zip(samples, preds, refs, result.per_sample)
+            ),
+        )
     majority = tuple(meta["majority"]) if meta.get("majority") else None
     record["baseline"] = baselines.baseline(spec, samples, majority)  # type: ignore[arg-type]
     return record
@@ -168,8 +191,16 @@ def evaluate(
                 mine = shard_of(samples[spec.name], shard)
                 done = set(read_predictions(run_dir, spec.name))
                 advance = bars.add(spec.name, total=len(mine), completed=sum(s.id in done for s in mine))
-                infer_task(model, spec, mine, prediction_path(run_dir, spec.name, shard), done,
-                           no_image=no_image, batch_size=batch_size, on_batch=advance)
+                infer_task(
+                    model,
+                    spec,
+                    mine,
+                    prediction_path(run_dir, spec.name, shard),
+                    done,
+                    no_image=no_image,
+                    batch_size=batch_size,
+                    on_batch=advance,
+                )
     if "score" not in phases:
         return None
     started = time.perf_counter()

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList
@@ -62,10 +62,17 @@ def predict_batch(model, collator, spec: TaskSpec, samples: list[Sample]) -> lis
             scores = model.score_candidates(batch, [candidates_for(spec, s) for s in samples], chunk_size=CHUNK_SIZE)
             return [{"id": s.id, "scores": [[lp, n] for lp, n in row]} for s, row in zip(samples, scores)]
         tok = model.llm.tokenizer
-        stop = {"stopping_criteria": StoppingCriteriaList([FirstLineDone(tok)])} if "first_line" in spec.postprocess else {}
+        stop = (
+            {"stopping_criteria": StoppingCriteriaList([FirstLineDone(tok)])}
+            if "first_line" in spec.postprocess
+            else {}
+        )
         search = {"num_beams": spec.num_beams, "length_penalty": spec.length_penalty} if spec.num_beams > 1 else {}
         ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, **search, **stop)
-    return [{"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row)} for s, row in zip(samples, ids)]
+    return [
+        {"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row)}
+        for s, row in zip(samples, ids)
+    ]
 
 
 def infer_task(

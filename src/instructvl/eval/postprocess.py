@@ -1,17 +1,17 @@
 """Answer post-processing for generated text: named steps, applied in the spec's order.
 
-    first_line       the text up to its first line break (models often continue)
-    first_sentence   the text up to the first ". " (keeps decimals like 3.5)
-    strip            surrounding whitespace and quotes
-    lowercase        lower case (for metrics that compare case-sensitively)
-    rstrip_period    a trailing full stop
-    answer_prefix    a leading "Answer:" / "A:" / "The answer is"
+first_line       the text up to its first line break (models often continue)
+first_sentence   the text up to the first ". " (keeps decimals like 3.5)
+strip            surrounding whitespace and quotes
+lowercase        lower case (for metrics that compare case-sensitively)
+rstrip_period    a trailing full stop
+answer_prefix    a leading "Answer:" / "A:" / "The answer is"
 """
 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from instructvl.errors import InstructVLError
 

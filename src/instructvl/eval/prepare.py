@@ -29,7 +29,10 @@ def ensure_suite(data: str | Path | None, announce=print) -> Path:
     if data is not None:
         root = Path(data)
         if not (root / "manifest.json").is_file():
-            raise InstructVLError(f"{root} is not a SynthVL folder (no manifest.json); write one with `instructvl data synth --out {root}`")
+            raise InstructVLError(
+                f"{root} is not a SynthVL folder (no manifest.json); "
+                f"write one with `instructvl data synth --out {root}`"
+            )
         return root
     from instructvl.data.synthvl.cache import default_suite
 
@@ -70,7 +73,9 @@ def read_format_source(spec: TaskSpec, data_root: str | Path | None, limit: int 
     return result.samples
 
 
-def read_raw(spec: TaskSpec, data: str | Path | None, data_root: str | Path | None, limit: int | None, split: str | None = None) -> list[Sample]:
+def read_raw(
+    spec: TaskSpec, data: str | Path | None, data_root: str | Path | None, limit: int | None, split: str | None = None
+) -> list[Sample]:
     """The raw samples of a task's source (the first `limit`); `split` reads another
     split of a SynthVL dataset (the training split, for the majority baseline)."""
     if isinstance(spec.source, SynthVLSource):

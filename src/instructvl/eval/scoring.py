@@ -45,7 +45,9 @@ def rank_prediction(spec: TaskSpec, sample: Sample, row: dict):
     values = normalised(row["scores"], spec.normalisation)
     cands = candidates_for(spec, sample)
     if len(values) != len(cands):
-        raise InstructVLError(f"task {spec.name}: sample {sample.id} has {len(values)} scores for {len(cands)} candidates")
+        raise InstructVLError(
+            f"task {spec.name}: sample {sample.id} has {len(values)} scores for {len(cands)} candidates"
+        )
     if spec.metric == "auc":
         return softmax_of(values, positive_index(spec, cands))
     if spec.metric == "mrr":

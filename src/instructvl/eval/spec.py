@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -26,9 +26,13 @@ from instructvl.eval.postprocess import check_ops
 from instructvl.eval.provenance import fingerprint
 
 RANK_METRICS = ("top1", "auc", "mrr")
-GROUPS = {"held-in": "SynthVL held-in tasks (their val split)", "held-out": "SynthVL held-out tasks (test split)",
-          "synthvl": "all 26 SynthVL tasks", "real": "the real Table-1 benchmarks (need --data-root)",
-          "all": "every task"}
+GROUPS = {
+    "held-in": "SynthVL held-in tasks (their val split)",
+    "held-out": "SynthVL held-out tasks (test split)",
+    "synthvl": "all 26 SynthVL tasks",
+    "real": "the real Table-1 benchmarks (need --data-root)",
+    "all": "every task",
+}
 
 
 class _Strict(BaseModel):
@@ -62,11 +66,11 @@ class TaskSpec(_Strict):
     suite: Literal["synthvl", "real"]
     held_out: bool
     category: str = ""
-    source: Union[SynthVLSource, FormatSource]
+    source: SynthVLSource | FormatSource
     template: str | None = None  # template task type; None keeps the sample's own
     mode: str = "instruction"
     output: Literal["generate", "rank"]
-    candidates: Union[Literal["sample"], list[str]] = "sample"
+    candidates: Literal["sample"] | list[str] = "sample"
     normalisation: Literal["sum", "mean"] = "sum"
     positive: str | None = None
     max_new_tokens: int = Field(10, ge=1)
@@ -79,12 +83,14 @@ class TaskSpec(_Strict):
     batch_size: int | None = Field(None, ge=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "TaskSpec":
+    def _consistent(self) -> TaskSpec:
         if self.metric not in METRICS:
             raise ValueError(f"unknown metric {self.metric!r}; known: {sorted(METRICS)}")
         unknown = sorted(set(self.metric_options) - set(metric_options(self.metric)))
         if unknown:
-            raise ValueError(f"metric {self.metric!r} has no options {unknown}; it takes {sorted(metric_options(self.metric))}")
+            raise ValueError(
+                f"metric {self.metric!r} has no options {unknown}; it takes {sorted(metric_options(self.metric))}"
+            )
         if self.output == "rank" and self.metric not in RANK_METRICS:
             raise ValueError(f"a rank task is scored by one of {RANK_METRICS}, not {self.metric!r}")
         if self.metric == "auc" and (self.output != "rank" or not self.positive):
@@ -119,7 +125,9 @@ def parse_task_file(path: Path) -> dict[str, TaskSpec]:
     data = read_yaml(path)
     unknown = set(data) - {"defaults", "tasks"}
     if unknown or not isinstance(data.get("tasks"), dict):
-        raise InstructVLError(f"{path}: expected keys 'defaults' and 'tasks' (a mapping of task names), got {sorted(data)}")
+        raise InstructVLError(
+            f"{path}: expected keys 'defaults' and 'tasks' (a mapping of task names), got {sorted(data)}"
+        )
     defaults = data.get("defaults") or {}
     specs = {}
     for name, fields in data["tasks"].items():
@@ -128,7 +136,7 @@ def parse_task_file(path: Path) -> dict[str, TaskSpec]:
     return specs
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def all_specs() -> dict[str, TaskSpec]:
     """Every packaged task spec by name."""
     specs: dict[str, TaskSpec] = {}

@@ -29,12 +29,16 @@ def gold_index(spec: TaskSpec, sample: Sample) -> int:
     elif isinstance(sample.answer, str):
         lowered = [c.strip().lower() for c in cands]
         if sample.answer.strip().lower() not in lowered:
-            raise InstructVLError(f"task {spec.name}: sample {sample.id}: answer {sample.answer!r} is not one of its candidates {cands}")
+            raise InstructVLError(
+                f"task {spec.name}: sample {sample.id}: answer {sample.answer!r} is not one of its candidates {cands}"
+            )
         index = lowered.index(sample.answer.strip().lower())
     else:
         raise InstructVLError(f"task {spec.name}: sample {sample.id} has no answer to score against")
     if not 0 <= index < len(cands):
-        raise InstructVLError(f"task {spec.name}: sample {sample.id}: answer index {index} is outside its {len(cands)} candidates")
+        raise InstructVLError(
+            f"task {spec.name}: sample {sample.id}: answer index {index} is outside its {len(cands)} candidates"
+        )
     return index
 
 

@@ -89,7 +89,9 @@ def apply_freeze_policy(model, policy: FreezePolicy, console=None) -> Trainabili
     _set(model.projector, policy.projector)
     _llm_params(model, policy)
     model.frozen_modules = [
-        m for m in (model.vision, model.head, model.projector, model.llm) if not any(p.requires_grad for p in m.parameters())
+        m
+        for m in (model.vision, model.head, model.projector, model.llm)
+        if not any(p.requires_grad for p in m.parameters())
     ]
     model.trained_keys |= {n for n, p in model.named_parameters() if p.requires_grad}
     model.train(model.training)

@@ -4,9 +4,9 @@ visual tokens written in at the input embeddings or at the input of layer k."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import torch
 from torch import nn
@@ -104,7 +104,11 @@ def _add_lora(model: nn.Module, cfg: LanguageConfig) -> None:
     target = lora.target_modules
     if target == "all-linear":
         output = model.get_output_embeddings()
-        names = {name.split(".")[-1] for name, mod in model.named_modules() if isinstance(mod, nn.Linear) and mod is not output}
+        names = {
+            name.split(".")[-1]
+            for name, mod in model.named_modules()
+            if isinstance(mod, nn.Linear) and mod is not output
+        }
         target = sorted(names)
     config = LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout, target_modules=target)
     inject_adapter_in_model(config, model)
@@ -124,12 +128,15 @@ class LanguageModel(nn.Module):
         stack = model.get_encoder() if self.is_seq2seq else model.get_decoder()
         self.layers = find_layers(stack, _num_layers(model.config))
         if cfg.inject_layer >= len(self.layers):
-            raise InstructVLError(f"llm.inject_layer={cfg.inject_layer} but the model has {len(self.layers)} layers (0..{len(self.layers) - 1})")
+            raise InstructVLError(
+                f"llm.inject_layer={cfg.inject_layer} but the model has {len(self.layers)} layers "
+                f"(0..{len(self.layers) - 1})"
+            )
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
 
     @classmethod
-    def build(cls, cfg: LanguageConfig, seed: int = 0) -> "LanguageModel":
+    def build(cls, cfg: LanguageConfig, seed: int = 0) -> LanguageModel:
         """Loads (or builds seeded random) the LM and its tokenizer, adding LoRA if configured."""
         model, tokenizer = _load(cfg, seed)
         if cfg.lora is not None:

@@ -25,7 +25,7 @@ def cache_dir() -> Path:
 
 
 def _package_path(spec: str) -> Path:
-    package, _, rest = spec[len(PKG_SCHEME):].partition("/")
+    package, _, rest = spec[len(PKG_SCHEME) :].partition("/")
     found = importlib.util.find_spec(package)
     if found is None or not found.submodule_search_locations:
         raise InstructVLError(
@@ -127,7 +127,7 @@ def pinned(source: str | None) -> str | None:
         return source
     from instructvl.vision_pretrain.build import tower_dir
 
-    return f"{source}@{tower_dir(source[len(SYNTHVL_CLIP_SCHEME):]).name.rsplit('-', 1)[-1]}"
+    return f"{source}@{tower_dir(source[len(SYNTHVL_CLIP_SCHEME) :]).name.rsplit('-', 1)[-1]}"
 
 
 def prefix_renamer(rules: list[tuple[str, str]]):
@@ -137,7 +137,7 @@ def prefix_renamer(rules: list[tuple[str, str]]):
     def rename(key: str) -> str | None:
         for prefix, replacement in rules:
             if key.startswith(prefix):
-                return replacement + key[len(prefix):]
+                return replacement + key[len(prefix) :]
         return None
 
     return rename

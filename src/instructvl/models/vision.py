@@ -56,7 +56,9 @@ def _load_composite_vision(kind: _TowerKind, path: Path, config: dict):
     model = _cls(kind.model_cls)(vision_config)
     state = sources.read_safetensors(path, sources.prefix_renamer(_COMPOSITE_PREFIXES))
     if not state:
-        raise InstructVLError(f"{path}: no vision tower weights ({[p for p, _ in _COMPOSITE_PREFIXES]}) in its safetensors files")
+        raise InstructVLError(
+            f"{path}: no vision tower weights ({[p for p, _ in _COMPOSITE_PREFIXES]}) in its safetensors files"
+        )
     own = model.state_dict()
     state = {k if k in own else k.removeprefix("vision_model."): v for k, v in state.items()}
     missing, unexpected = model.load_state_dict(state, strict=False)
@@ -108,7 +110,9 @@ def load_image(path: str | Path) -> Image.Image:
         with Image.open(path) as img:
             return img.convert("RGB")
     except Exception as exc:  # noqa: BLE001 - Pillow raises many types for corrupt files
-        raise InstructVLError(f"cannot read image {path}: {exc} (expected a PNG, JPEG or other Pillow-readable file)") from None
+        raise InstructVLError(
+            f"cannot read image {path}: {exc} (expected a PNG, JPEG or other Pillow-readable file)"
+        ) from None
 
 
 class VisionEncoder(nn.Module):
@@ -126,7 +130,7 @@ class VisionEncoder(nn.Module):
         self.processor = processor
 
     @classmethod
-    def build(cls, cfg: VisionConfig, seed: int = 0) -> "VisionEncoder":
+    def build(cls, cfg: VisionConfig, seed: int = 0) -> VisionEncoder:
         """Loads (or, with no source, builds seeded random) the tower and its processor."""
         tower, processor = _load_tower(cfg, seed)
         return cls(cfg, tower, processor)

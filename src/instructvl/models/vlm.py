@@ -62,7 +62,15 @@ class VisionLanguageModel(nn.Module):
     Visual tokens replace the collator's placeholders at the input embeddings
     (`llm.inject_layer` 0) or at the input of LM layer k."""
 
-    def __init__(self, config: ModelConfig, vision: VisionEncoder, head: nn.Module, projector: nn.Module, llm: LanguageModel, instruction_tokenizer=None) -> None:
+    def __init__(
+        self,
+        config: ModelConfig,
+        vision: VisionEncoder,
+        head: nn.Module,
+        projector: nn.Module,
+        llm: LanguageModel,
+        instruction_tokenizer=None,
+    ) -> None:
         super().__init__()
         self.config = config
         self.vision = vision
@@ -72,13 +80,17 @@ class VisionLanguageModel(nn.Module):
         self.instruction_tokenizer = instruction_tokenizer
         lcfg = config.llm
         self.formatter = ChatFormatter(
-            llm.tokenizer, lcfg.prompt_format, lcfg.system_prompt, llm.is_seq2seq,
-            use_chat_template=lcfg.use_chat_template, add_bos=not lcfg.processor_tokenization,
+            llm.tokenizer,
+            lcfg.prompt_format,
+            lcfg.system_prompt,
+            llm.is_seq2seq,
+            use_chat_template=lcfg.use_chat_template,
+            add_bos=not lcfg.processor_tokenization,
         )
         self.trained_keys: set[str] = set()
         self.frozen_modules: list[nn.Module] = []
 
-    def train(self, mode: bool = True) -> "VisionLanguageModel":
+    def train(self, mode: bool = True) -> VisionLanguageModel:
         """Like nn.Module.train, but modules frozen by the freeze policy stay in eval mode."""
         super().train(mode)
         for module in self.frozen_modules:
@@ -88,7 +100,7 @@ class VisionLanguageModel(nn.Module):
     # -- construction ------------------------------------------------------------------
 
     @classmethod
-    def build(cls, config: ModelConfig) -> "VisionLanguageModel":
+    def build(cls, config: ModelConfig) -> VisionLanguageModel:
         """Loads the pretrained parts and builds the rest (seeded) from `config`."""
         from transformers import AutoTokenizer
 
@@ -114,7 +126,9 @@ class VisionLanguageModel(nn.Module):
     def tokens_per_image(self) -> int:
         return self.head.num_tokens
 
-    def collator(self, max_length: int | None = None, image_root: str | Path | None = None, vision_features=None) -> Collator:
+    def collator(
+        self, max_length: int | None = None, image_root: str | Path | None = None, vision_features=None
+    ) -> Collator:
         """A collator matched to this model (tokenizers, visual token count, image transform).
 
         `vision_features` (paths -> [n, T, D], e.g. a FeatureCache) replaces pixels with
@@ -160,7 +174,8 @@ class VisionLanguageModel(nn.Module):
         expected = int(batch.image_mask.sum())
         if tokens.shape[0] * tokens.shape[1] != expected:
             raise InstructVLError(
-                f"the batch has {expected} image placeholders but the head made {tokens.shape[0]} x {tokens.shape[1]} visual tokens"
+                f"the batch has {expected} image placeholders but the head made "
+                f"{tokens.shape[0]} x {tokens.shape[1]} visual tokens"
             )
         b, length = batch.image_mask.shape
         out = tokens.new_zeros(b, length, tokens.shape[-1])
@@ -195,11 +210,15 @@ class VisionLanguageModel(nn.Module):
         visual = self.visual_sequence(batch)
         with self._injection(batch, visual):
             if self.llm.is_seq2seq:
-                out = self.llm.model(**self._text_inputs(batch, visual), attention_mask=batch.attention_mask, labels=batch.labels)
+                out = self.llm.model(
+                    **self._text_inputs(batch, visual), attention_mask=batch.attention_mask, labels=batch.labels
+                )
                 logits, targets = out.logits, batch.labels
             else:
                 base = self.llm.model.base_model(
-                    **self._text_inputs(batch, visual), attention_mask=batch.attention_mask, position_ids=_positions(batch.attention_mask)
+                    **self._text_inputs(batch, visual),
+                    attention_mask=batch.attention_mask,
+                    position_ids=_positions(batch.attention_mask),
                 )
                 targets = batch.labels[:, 1:]
                 selected = targets != IGNORE
@@ -231,7 +250,9 @@ class VisionLanguageModel(nn.Module):
                     raise InstructVLError("a seq2seq model needs decoder_input_ids to give logits")
                 ids = decoder_input_ids.to(self.device)
                 return self.llm.model(**inputs, attention_mask=batch.attention_mask, decoder_input_ids=ids).logits
-            base = self.llm.model.base_model(**inputs, attention_mask=batch.attention_mask, position_ids=_positions(batch.attention_mask))
+            base = self.llm.model.base_model(
+                **inputs, attention_mask=batch.attention_mask, position_ids=_positions(batch.attention_mask)
+            )
         return self._lm_head(base.last_hidden_state)
 
     # -- generation --------------------------------------------------------------------
@@ -252,9 +273,11 @@ class VisionLanguageModel(nn.Module):
         kwargs.setdefault("eos_token_id", tok.eos_token_id)
         inputs = self._text_inputs(batch, visual)
         with self._injection(batch, visual):
-            out = self.llm.model.generate(**inputs, attention_mask=batch.attention_mask, max_new_tokens=max_new_tokens, **kwargs)
+            out = self.llm.model.generate(
+                **inputs, attention_mask=batch.attention_mask, max_new_tokens=max_new_tokens, **kwargs
+            )
         if "input_ids" in inputs and not self.llm.is_seq2seq:
-            out = out[:, batch.input_ids.shape[1]:]  # given ids, a decoder returns the prompt too
+            out = out[:, batch.input_ids.shape[1] :]  # given ids, a decoder returns the prompt too
         eos = kwargs["eos_token_id"]
         eos_ids = set(eos if isinstance(eos, list) else [eos])
         results = []
@@ -274,7 +297,9 @@ class VisionLanguageModel(nn.Module):
     # -- candidate scoring -------------------------------------------------------------
 
     @torch.no_grad()
-    def score_candidates(self, batch: Batch, candidates: list[list[str]], chunk_size: int = 32) -> list[list[tuple[float, int]]]:
+    def score_candidates(
+        self, batch: Batch, candidates: list[list[str]], chunk_size: int = 32
+    ) -> list[list[tuple[float, int]]]:
         """(summed log-probability, token count) of each candidate answer given each prompt.
 
         The image and prompt are encoded once per example (KV cache, or the encoder
@@ -307,8 +332,10 @@ class VisionLanguageModel(nn.Module):
         base = self.llm.model.base_model
         with self._injection(batch, visual):
             prefill = base(
-                **self._text_inputs(batch, visual), attention_mask=batch.attention_mask,
-                position_ids=_positions(batch.attention_mask), use_cache=True,
+                **self._text_inputs(batch, visual),
+                attention_mask=batch.attention_mask,
+                position_ids=_positions(batch.attention_mask),
+                use_cache=True,
             )
         first = torch.log_softmax(self._lm_head(prefill.last_hidden_state[:, -1]).float(), -1)
         results = []
@@ -320,9 +347,11 @@ class VisionLanguageModel(nn.Module):
                 n, width = ids.shape
                 cache = _row_cache(prefill.cache, i, n)
                 out = base(
-                    input_ids=ids, attention_mask=torch.cat([prompt_mask.expand(n, -1), mask], 1),
+                    input_ids=ids,
+                    attention_mask=torch.cat([prompt_mask.expand(n, -1), mask], 1),
                     position_ids=(start + torch.arange(width, device=self.device)).expand(n, -1),
-                    cache=cache, use_cache=True,
+                    cache=cache,
+                    use_cache=True,
                 )
                 logprobs = torch.empty(n, width, first.shape[-1], device=self.device)
                 logprobs[:, 0] = first[i]
@@ -391,7 +420,7 @@ class VisionLanguageModel(nn.Module):
         return directory
 
     @classmethod
-    def from_pretrained(cls, directory: str | Path, overrides: list[str] | None = None) -> "VisionLanguageModel":
+    def from_pretrained(cls, directory: str | Path, overrides: list[str] | None = None) -> VisionLanguageModel:
         """Rebuilds the model from its saved config and loads its saved weights (safetensors
         only: nothing is unpickled)."""
         from instructvl.config.loader import apply_overrides
@@ -414,9 +443,13 @@ class VisionLanguageModel(nn.Module):
         own = dict(self.named_parameters())
         unknown = sorted(set(state) - set(own))
         if unknown:
-            raise InstructVLError(f"{weights}: weights {unknown[:5]} do not exist in a model built from its config.json")
+            raise InstructVLError(
+                f"{weights}: weights {unknown[:5]} do not exist in a model built from its config.json"
+            )
         for key, value in state.items():
             if own[key].shape != value.shape:
-                raise InstructVLError(f"{weights}: {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}")
+                raise InstructVLError(
+                    f"{weights}: {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}"
+                )
             own[key].data.copy_(value)
         self.trained_keys |= set(state)

@@ -14,7 +14,14 @@ from instructvl.config.loader import validate
 from instructvl.errors import InstructVLError
 from instructvl.study.analyses import check_analyses
 from instructvl.study.grid import (
-    RESERVED_TRAIN_KEYS, AnalysisSettings, Cell, Estimate, Evaluation, StudyGrid, load_grid, merged,
+    RESERVED_TRAIN_KEYS,
+    AnalysisSettings,
+    Cell,
+    Estimate,
+    Evaluation,
+    StudyGrid,
+    load_grid,
+    merged,
 )
 from instructvl.train.config import StageConfig, TrainConfig, resolve_model
 
@@ -57,8 +64,12 @@ class Run:
     def estimated_seconds(self) -> float:
         """The plan's estimate: steps, evaluated samples, overhead and analyses."""
         e = self.estimate
-        return (self.config.total_steps * e.train_step_s + (self.eval_samples() or 0) * e.eval_sample_s
-                + e.run_overhead_s + len(self.analyses) * e.analysis_s * self.analysis.scale)
+        return (
+            self.config.total_steps * e.train_step_s
+            + (self.eval_samples() or 0) * e.eval_sample_s
+            + e.run_overhead_s
+            + len(self.analyses) * e.analysis_s * self.analysis.scale
+        )
 
 
 @dataclass(frozen=True)
@@ -94,20 +105,42 @@ def _run(grid: StudyGrid, grid_file: Path, cell: Cell, seed: int, scale: float, 
     if reserved:
         raise InstructVLError(f"{where}): train cannot set {reserved}; the study sets model, stages, data_dir and seed")
     try:
-        model = resolve_model(base.model, [*base.model_overrides, *cell.model_overrides, f"seed={seed}"], grid_file.parent)
+        model = resolve_model(
+            base.model, [*base.model_overrides, *cell.model_overrides, f"seed={seed}"], grid_file.parent
+        )
     except InstructVLError as exc:
         raise InstructVLError(f"{where}): {exc}") from None
-    stage = validate(StageConfig, _scale_keys(merged(base.stage, cell.stage), SCALED_STAGE_KEYS, scale), f"{where}, stage)")
+    stage = validate(
+        StageConfig, _scale_keys(merged(base.stage, cell.stage), SCALED_STAGE_KEYS, scale), f"{where}, stage)"
+    )
     train = _scale_keys(merged(base.train, cell.train), SCALED_TRAIN_KEYS, scale)
-    config = validate(TrainConfig, {**train, "model": model.model_dump(mode="json"), "stages": [stage.model_dump(mode="json")],
-                                    "data_dir": _path(base.data, grid_file), "seed": seed}, f"{where}, train)")
+    config = validate(
+        TrainConfig,
+        {
+            **train,
+            "model": model.model_dump(mode="json"),
+            "stages": [stage.model_dump(mode="json")],
+            "data_dir": _path(base.data, grid_file),
+            "seed": seed,
+        },
+        f"{where}, train)",
+    )
     evaluation = validate(Evaluation, merged(base.evaluation.model_dump(), cell.evaluation), f"{where}, evaluation)")
-    evaluation = evaluation.model_copy(update={"limit": scaled(evaluation.limit, scale),
-                                               "data_root": _path(evaluation.data_root, grid_file)})
+    evaluation = evaluation.model_copy(
+        update={"limit": scaled(evaluation.limit, scale), "data_root": _path(evaluation.data_root, grid_file)}
+    )
     estimate = validate(Estimate, merged(base.estimate.model_dump(), cell.estimate), f"{where}, estimate)")
     analysis = base.analysis.model_copy(update={"scale": base.analysis.scale * scale})
-    return Run(cell.name, seed, config, evaluation, tuple(cell.analyses), analysis, estimate,  # type: ignore[arg-type]
-               out / cell.name / f"seed-{seed}")
+    return Run(
+        cell.name,
+        seed,
+        config,
+        evaluation,
+        tuple(cell.analyses),
+        analysis,
+        estimate,  # type: ignore[arg-type]
+        out / cell.name / f"seed-{seed}",
+    )
 
 
 def config_value(config: dict, dotted: str):
@@ -123,7 +156,9 @@ def _check_series(grid: StudyGrid, runs: list[Run]) -> None:
             try:
                 config_value(run.config.model_dump(mode="json"), series.x)
             except (KeyError, IndexError, ValueError, TypeError):
-                raise InstructVLError(f"series {series.name!r}: {series.x!r} is not a key of cell {run.cell!r}'s training config") from None
+                raise InstructVLError(
+                    f"series {series.name!r}: {series.x!r} is not a key of cell {run.cell!r}'s training config"
+                ) from None
 
 
 def default_out(grid: StudyGrid, scale: float) -> Path:
@@ -131,8 +166,14 @@ def default_out(grid: StudyGrid, scale: float) -> Path:
     return Path("runs") / "study" / (grid.name if scale == 1 else f"{grid.name}-x{scale:g}")
 
 
-def plan_study(name_or_path: str, *, scale: float = 1.0, seeds: int | None = None, cells: list[str] | None = None,
-               out: str | Path | None = None) -> StudyPlan:
+def plan_study(
+    name_or_path: str,
+    *,
+    scale: float = 1.0,
+    seeds: int | None = None,
+    cells: list[str] | None = None,
+    out: str | Path | None = None,
+) -> StudyPlan:
     """The study's runs (every cell x seed of the grid) and the selection to run: the
     first `seeds` seeds, the named `cells`. Every cell's config is validated here."""
     if scale <= 0:
@@ -150,5 +191,6 @@ def plan_study(name_or_path: str, *, scale: float = 1.0, seeds: int | None = Non
     _check_series(grid, runs)
     chosen_seeds = grid.seeds[: seeds or len(grid.seeds)]
     selected = [r for r in runs if r.seed in chosen_seeds and (not cells or r.cell in cells)]
-    return StudyPlan(grid, path, scale, folder, None if grid.base.data is None else Path(_path(grid.base.data, path)),
-                     runs, selected)
+    return StudyPlan(
+        grid, path, scale, folder, None if grid.base.data is None else Path(_path(grid.base.data, path)), runs, selected
+    )

@@ -90,7 +90,7 @@ class Base(_Strict):
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
     @model_validator(mode="after")
-    def _check(self) -> "Base":
+    def _check(self) -> Base:
         reserved = sorted(set(self.train) & set(RESERVED_TRAIN_KEYS))
         if reserved:
             raise ValueError(f"base.train cannot set {reserved}: the study sets model, stages, data_dir and seed")
@@ -149,7 +149,7 @@ class StudyGrid(_Strict):
     claims: list[Claim] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _check(self) -> "StudyGrid":
+    def _check(self) -> StudyGrid:
         names = [c.name for c in self.cells]
         repeated = sorted({n for n in names if names.count(n) > 1})
         if repeated:
@@ -194,8 +194,10 @@ def study_path(name_or_path: str) -> Path:
     for folder in study_dirs():
         if (folder / f"{name_or_path}.yaml").is_file():
             return folder / f"{name_or_path}.yaml"
-    raise InstructVLError(f"unknown study {name_or_path!r}; studies: {', '.join(list_studies()) or 'none found'} "
-                          f"(in {', '.join(map(str, study_dirs()))}), or give a path to a grid YAML")
+    raise InstructVLError(
+        f"unknown study {name_or_path!r}; studies: {', '.join(list_studies()) or 'none found'} "
+        f"(in {', '.join(map(str, study_dirs()))}), or give a path to a grid YAML"
+    )
 
 
 def load_grid(name_or_path: str) -> tuple[StudyGrid, Path]:

@@ -19,7 +19,9 @@ def trainable_text(stage: StageConfig) -> str:
 def mixture_text(stage: StageConfig) -> str:
     """The stage's mixture, e.g. "instruction, sqrt, all held-in"."""
     data = stage.data
-    return f"{data.mode}, {data.rule}, " + ("all held-in" if data.datasets is None else f"{len(data.datasets)} datasets")
+    return f"{data.mode}, {data.rule}, " + (
+        "all held-in" if data.datasets is None else f"{len(data.datasets)} datasets"
+    )
 
 
 def plan_text(plan: StudyPlan) -> str:
@@ -32,17 +34,43 @@ def plan_text(plan: StudyPlan) -> str:
         runs = [r for r in selected if r.cell == name]
         run, stage = runs[0], runs[0].config.stages[0]
         ev = run.evaluation
-        rows.append([name, ",".join(str(r.seed) for r in runs), f"{stage.steps} x {run.config.batch_size}",
-                     trainable_text(stage), mixture_text(stage), f"{','.join(ev.tasks)} x {ev.limit or 'all'}",
-                     ",".join(run.analyses) or "-",
-                     duration(run.estimated_seconds()), f"{sum(is_finished(r) for r in runs)}/{len(runs)}"])
+        rows.append(
+            [
+                name,
+                ",".join(str(r.seed) for r in runs),
+                f"{stage.steps} x {run.config.batch_size}",
+                trainable_text(stage),
+                mixture_text(stage),
+                f"{','.join(ev.tasks)} x {ev.limit or 'all'}",
+                ",".join(run.analyses) or "-",
+                duration(run.estimated_seconds()),
+                f"{sum(is_finished(r) for r in runs)}/{len(runs)}",
+            ]
+        )
     e = plan.grid.base.estimate
-    return "\n".join([
-        f"study {plan.grid.name} ({plan.path}): {len(cells)} cells x {len(selected) // max(1, len(cells))} seeds = "
-        f"{len(selected)} runs, scale {plan.scale:g}, out {plan.out}", "",
-        markdown_table(["cell", "seeds", "steps x batch", "trainable", "mixture", "evaluation (tasks x samples)",
-                        "analyses", "est. per run", "finished"], rows), "",
-        f"estimated time: {duration(sum(r.estimated_seconds() for r in todo))} for the {len(todo)} runs not finished "
-        f"(base figures: {e.train_step_s:g} s per training step, {e.eval_sample_s:g} s per evaluated sample, "
-        f"{e.run_overhead_s:g} s per run, {e.analysis_s:g} s per analysis at scale 1; cells may override them)",
-    ])
+    return "\n".join(
+        [
+            f"study {plan.grid.name} ({plan.path}): {len(cells)} cells x {len(selected) // max(1, len(cells))} seeds = "
+            f"{len(selected)} runs, scale {plan.scale:g}, out {plan.out}",
+            "",
+            markdown_table(
+                [
+                    "cell",
+                    "seeds",
+                    "steps x batch",
+                    "trainable",
+                    "mixture",
+                    "evaluation (tasks x samples)",
+                    "analyses",
+                    "est. per run",
+                    "finished",
+                ],
+                rows,
+            ),
+            "",
+            f"estimated time: {duration(sum(r.estimated_seconds() for r in todo))} "
+            f"for the {len(todo)} runs not finished "
+            f"(base figures: {e.train_step_s:g} s per training step, {e.eval_sample_s:g} s per evaluated sample, "
+            f"{e.run_overhead_s:g} s per run, {e.analysis_s:g} s per analysis at scale 1; cells may override them)",
+        ]
+    )

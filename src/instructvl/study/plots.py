@@ -26,7 +26,9 @@ def bars(categories: list[str], cells: dict[str, dict[str, Any]], key: str, path
         xs = [j + (i - (len(cells) - 1) / 2) * width for j in range(len(categories))]
         ax.bar(xs, [v[0] for v in values], width, yerr=[v[1] for v in values], capsize=2, label=name)
     ax.set_xticks(range(len(categories)))
-    ax.set_xticklabels(categories, rotation=30 if len(categories) > 4 else 0, ha="right" if len(categories) > 4 else "center")
+    ax.set_xticklabels(
+        categories, rotation=30 if len(categories) > 4 else 0, ha="right" if len(categories) > 4 else "center"
+    )
     ax.set_ylabel("score x100 (mean, std over seeds)")
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
@@ -43,7 +45,9 @@ def series_plot(series: dict[str, Any], groups: list[str], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for group in groups:
         values = [_mean_std(p["groups"].get(group), 100) for p in points]
-        ax.errorbar(xs, [v[0] for v in values], yerr=[v[1] for v in values], marker="o", capsize=3, label=f"{group} average")
+        ax.errorbar(
+            xs, [v[0] for v in values], yerr=[v[1] for v in values], marker="o", capsize=3, label=f"{group} average"
+        )
     if not numeric:
         ax.set_xticks(xs)
         ax.set_xticklabels([str(p["x"]) for p in points])
@@ -69,12 +73,17 @@ def curves_plot(name: str, per_cell: dict[str, dict[str, Any]], path: Path) -> P
             c = analysis["curves"][curve]
             line = ax.plot(c["x"], c["mean"], marker=".", label=cell)[0]
             std = [s or 0.0 for s in c["std"]]
-            ax.fill_between(c["x"], [m - s for m, s in zip(c["mean"], std)], [m + s for m, s in zip(c["mean"], std)],
-                            color=line.get_color(), alpha=0.2)
+            ax.fill_between(
+                c["x"],
+                [m - s for m, s in zip(c["mean"], std)],
+                [m + s for m, s in zip(c["mean"], std)],
+                color=line.get_color(),
+                alpha=0.2,
+            )
         ax.set_title(curve, fontsize=9)
         ax.set_xlabel(next(iter(per_cell.values()))["x_label"], fontsize=8)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(curve_names):]:
+    for ax in list(axes.flat)[len(curve_names) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=7)
     fig.suptitle(f"{name} (mean over seeds, band: one standard deviation)")

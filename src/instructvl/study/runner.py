@@ -30,8 +30,12 @@ unless reused, evaluation and analyses)."""
 def run_key(run: Run) -> dict:
     """What a finished run was made with (written to `done.json`; its training config
     as a fingerprint, for the record: `is_finished` checks the saved config itself)."""
-    return {"train_config": fingerprint(run.config.model_dump(mode="json")), "evaluation": run.evaluation.model_dump(),
-            "analyses": list(run.analyses), "analysis": run.analysis.model_dump()}
+    return {
+        "train_config": fingerprint(run.config.model_dump(mode="json")),
+        "evaluation": run.evaluation.model_dump(),
+        "analyses": list(run.analyses),
+        "analysis": run.analysis.model_dump(),
+    }
 
 
 def is_finished(run: Run) -> bool:
@@ -41,7 +45,10 @@ def is_finished(run: Run) -> bool:
     done = run.folder / DONE_FILE
     if not done.is_file():
         return False
-    return _settings(json.loads(done.read_text())) == _settings(run_key(run)) and finished_run(run.train_dir, run.config) is not None
+    return (
+        _settings(json.loads(done.read_text())) == _settings(run_key(run))
+        and finished_run(run.train_dir, run.config) is not None
+    )
 
 
 def recorded_wall_seconds(run: Run) -> float | None:
@@ -75,7 +82,7 @@ class Eta:
 
 
 def duration(seconds: float) -> str:
-    """"1 h 05 min", "12 min" or "40 s"."""
+    """ "1 h 05 min", "12 min" or "40 s"."""
     if seconds >= 3600:
         return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60):02d} min"
     return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
@@ -84,8 +91,10 @@ def duration(seconds: float) -> str:
 def _check_folder(run: Run) -> None:
     saved = run.train_dir / "config.yaml"
     if saved.is_file() and not saved_config_matches(saved, run.config):
-        raise InstructVLError(f"{run.train_dir} holds a training run of another config (the grid changed?): "
-                              f"delete {run.folder} or run the study with another --out")
+        raise InstructVLError(
+            f"{run.train_dir} holds a training run of another config (the grid changed?): "
+            f"delete {run.folder} or run the study with another --out"
+        )
 
 
 def execute(run: Run, data: Path, console) -> None:
@@ -107,10 +116,26 @@ def execute(run: Run, data: Path, console) -> None:
     model_dir = run.train_dir / "model"
     model = VisionLanguageModel.from_pretrained(model_dir).to("cuda" if torch.cuda.is_available() else "cpu")
     ev = run.evaluation
-    evaluate(model, ev.tasks, run.eval_dir, limit=ev.limit, data=data, data_root=ev.data_root, mode=ev.mode,
-             model_name=str(model_dir), announce=lambda text: console.print(text, highlight=False))
-    run_analyses(run.analyses, model, data, run.analysis_dir, seed=run.seed, scale=run.analysis.scale,
-                 options=run.analysis.options)
+    evaluate(
+        model,
+        ev.tasks,
+        run.eval_dir,
+        limit=ev.limit,
+        data=data,
+        data_root=ev.data_root,
+        mode=ev.mode,
+        model_name=str(model_dir),
+        announce=lambda text: console.print(text, highlight=False),
+    )
+    run_analyses(
+        run.analyses,
+        model,
+        data,
+        run.analysis_dir,
+        seed=run.seed,
+        scale=run.analysis.scale,
+        options=run.analysis.options,
+    )
     done = {**run_key(run), WALL_KEY: round(time.perf_counter() - started, 1)}
     (run.folder / DONE_FILE).write_text(json.dumps(done, indent=2))
 
@@ -124,11 +149,16 @@ def run_study(plan: StudyPlan, console) -> dict:
 
     data = plan.data or default_suite(announce=console.print)
     todo = [r for r in plan.selected if not is_finished(r)]
-    console.print(f"study {plan.grid.name}: {len(plan.selected)} runs selected, {len(plan.selected) - len(todo)} already "
-                  f"finished; estimated {duration(sum(r.estimated_seconds() for r in todo))} for the rest", highlight=False)
+    console.print(
+        f"study {plan.grid.name}: {len(plan.selected)} runs selected, {len(plan.selected) - len(todo)} already "
+        f"finished; estimated {duration(sum(r.estimated_seconds() for r in todo))} for the rest",
+        highlight=False,
+    )
     eta, failed = Eta(), []
     for i, run in enumerate(todo):
-        console.rule(f"run {i + 1}/{len(todo)}: cell {run.cell}, seed {run.seed} (left: about {duration(eta.left(todo[i:]))})")
+        console.rule(
+            f"run {i + 1}/{len(todo)}: cell {run.cell}, seed {run.seed} (left: about {duration(eta.left(todo[i:]))})"
+        )
         started = time.perf_counter()
         try:
             execute(run, data, console)
@@ -138,9 +168,13 @@ def run_study(plan: StudyPlan, console) -> dict:
             console.print_exception(max_frames=4)
             status = "failed"
         eta.add(run, time.perf_counter() - started)
-        console.print(f"cell {run.cell}, seed {run.seed} {status} in {duration(time.perf_counter() - started)}", highlight=False)
+        console.print(
+            f"cell {run.cell}, seed {run.seed} {status} in {duration(time.perf_counter() - started)}", highlight=False
+        )
     doc = write_study_report(plan)
     if failed:
-        raise InstructVLError(f"{len(failed)} of {len(todo)} runs failed (the report covers the others; rerun to retry them):\n  "
-                              + "\n  ".join(failed))
+        raise InstructVLError(
+            f"{len(failed)} of {len(todo)} runs failed (the report covers the others; rerun to retry them):\n  "
+            + "\n  ".join(failed)
+        )
     return doc

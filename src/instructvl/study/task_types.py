@@ -16,7 +16,14 @@ from __future__ import annotations
 
 from typing import Any
 
-TASK_TYPES = ("captioning", "multiple choice", "binary classification", "open QA", "conversation", "question generation")
+TASK_TYPES = (
+    "captioning",
+    "multiple choice",
+    "binary classification",
+    "open QA",
+    "conversation",
+    "question generation",
+)
 
 
 def task_type(spec: dict[str, Any]) -> str:
@@ -30,6 +37,10 @@ def task_type(spec: dict[str, Any]) -> str:
         return "question generation"
     if spec["output"] == "rank":
         candidates = spec.get("candidates")
-        binary = spec["metric"] == "auc" or (isinstance(candidates, list) and len(candidates) == 2) or spec.get("normalisation") == "sum"
+        binary = (
+            spec["metric"] == "auc"
+            or (isinstance(candidates, list) and len(candidates) == 2)
+            or spec.get("normalisation") == "sum"
+        )
         return "binary classification" if binary else "multiple choice"
     return "open QA"

@@ -25,7 +25,13 @@ def rng_state() -> dict[str, Any]:
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
     state = {
         "python": random.getstate(),
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss, "gauss": gauss},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": pos,
+            "has_gauss": has_gauss,
+            "gauss": gauss,
+        },
         "torch": torch.get_rng_state(),
     }
     if torch.cuda.is_available():
@@ -46,10 +52,17 @@ def set_rng_state(state: dict[str, Any]) -> None:
 def checkpoints(run_dir: Path) -> list[Path]:
     """Complete checkpoints of a run, oldest first (half-written ones never carry the name)."""
     found = [p for p in run_dir.glob(f"{PREFIX}*") if p.is_dir() and (p / STATE_FILE).is_file()]
-    return sorted(found, key=lambda p: int(p.name[len(PREFIX):]))
+    return sorted(found, key=lambda p: int(p.name[len(PREFIX) :]))
 
 
-def save_checkpoint(run_dir: Path, step: int, model, state: dict[str, Any], keep_last: int, weights: dict[str, torch.Tensor] | None = None) -> Path:
+def save_checkpoint(
+    run_dir: Path,
+    step: int,
+    model,
+    state: dict[str, Any],
+    keep_last: int,
+    weights: dict[str, torch.Tensor] | None = None,
+) -> Path:
     """Writes `ckpt-<step>` atomically (model weights + `state`), then prunes to `keep_last`.
     `weights`: the whole state dict to save instead of the model's own parameters (see
     `VisionLanguageModel.save_pretrained`)."""

@@ -45,7 +45,7 @@ class StageConfig(_Strict):
     data: MixtureConfig = Field(default_factory=MixtureConfig)
 
     @model_validator(mode="after")
-    def _check(self) -> "StageConfig":
+    def _check(self) -> StageConfig:
         if self.steps < 1 or self.warmup_steps < 0 or self.lr <= 0:
             raise ValueError("a stage needs steps >= 1, warmup_steps >= 0 and lr > 0")
         return self
@@ -81,7 +81,7 @@ class TrainConfig(_Strict):
     keep_last: int = 2
 
     @model_validator(mode="after")
-    def _check(self) -> "TrainConfig":
+    def _check(self) -> TrainConfig:
         if not self.stages:
             raise ValueError("stages must list at least one stage")
         if self.batch_size < 1 or self.grad_accum < 1 or self.keep_last < 1:

@@ -112,7 +112,9 @@ class Processes:
             return optimizer.state_dict()
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
-        return get_optimizer_state_dict(model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+        return get_optimizer_state_dict(
+            model, optimizer, options=StateDictOptions(full_state_dict=True, cpu_offload=True)
+        )
 
     def load_optimizer_state(self, model, optimizer, saved: dict) -> None:
         """Restores what `optimizer_state` returned (every process passes the whole saved
@@ -124,7 +126,10 @@ class Processes:
 
             set_optimizer_state_dict(model, optimizer, saved, options=StateDictOptions(full_state_dict=True))
         elif self.sharded:
-            raise InstructVLError("this checkpoint's optimizer state comes from an unsharded run (distributed: ddp or one process); resume it with distributed: ddp")
+            raise InstructVLError(
+                "this checkpoint's optimizer state comes from an unsharded run (distributed: ddp or one process); "
+                "resume it with distributed: ddp"
+            )
         else:
             optimizer.load_state_dict(saved)
 

@@ -36,8 +36,12 @@ def build_optimizer(model, stage: StageConfig, cfg: TrainConfig):
         raise ValueError(f"stage {stage.name!r} trains nothing: check its `trainable` policy")
     optimizer = torch.optim.AdamW(groups, betas=cfg.betas)
     factor = functools.partial(
-        lr_factor, total=stage.steps, warmup=stage.warmup_steps, peak=stage.lr,
-        start=stage.warmup_start_lr, min_ratio=stage.min_lr_ratio,
+        lr_factor,
+        total=stage.steps,
+        warmup=stage.warmup_steps,
+        peak=stage.lr,
+        start=stage.warmup_start_lr,
+        min_ratio=stage.min_lr_ratio,
     )
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
     return optimizer, scheduler

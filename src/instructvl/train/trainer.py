@@ -49,7 +49,9 @@ class Trainer:
     continues from its last complete checkpoint; a checkpoint whose model config differs
     from the current one is refused, naming the differing keys."""
 
-    def __init__(self, cfg: TrainConfig, run_dir: str | Path, console=None, resume: bool = True, tensorboard: bool = True) -> None:
+    def __init__(
+        self, cfg: TrainConfig, run_dir: str | Path, console=None, resume: bool = True, tensorboard: bool = True
+    ) -> None:
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.procs = Processes(cfg.distributed)
@@ -68,7 +70,9 @@ class Trainer:
         if self.cfg.data_dir:
             path = Path(self.cfg.data_dir)
             if not (path / "manifest.json").is_file():
-                raise InstructVLError(f"data_dir {path} has no manifest.json: generate it with `instructvl data synth --out {path}`")
+                raise InstructVLError(
+                    f"data_dir {path} has no manifest.json: generate it with `instructvl data synth --out {path}`"
+                )
             return path
         from instructvl.data.synthvl.cache import default_suite
 
@@ -103,9 +107,13 @@ class Trainer:
         per_rank = cfg.batch_size * cfg.grad_accum
         drawn = [stream.next() for _ in range(per_rank * procs.world)]
         mine = drawn[procs.rank * per_rank : (procs.rank + 1) * per_rank]
-        batches = [collator.train_batch(mine[j * cfg.batch_size : (j + 1) * cfg.batch_size]) for j in range(cfg.grad_accum)]
+        batches = [
+            collator.train_batch(mine[j * cfg.batch_size : (j + 1) * cfg.batch_size]) for j in range(cfg.grad_accum)
+        ]
         if procs.world > 1 and any(b is None for b in batches):
-            raise InstructVLError("a micro-batch has no target token at all; with several processes every micro-batch must train")
+            raise InstructVLError(
+                "a micro-batch has no target token at all; with several processes every micro-batch must train"
+            )
         return [b for b in batches if b is not None], [s.id for s in mine]
 
     def _autocast(self):
@@ -141,7 +149,13 @@ class Trainer:
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         n = self.cfg.batch_size * self.cfg.grad_accum * procs.world
-        return {"loss": loss, "grad_norm": norm, "lr": scheduler.get_last_lr()[0], "samples": n, "tokens": int(total_tokens)}
+        return {
+            "loss": loss,
+            "grad_norm": norm,
+            "lr": scheduler.get_last_lr()[0],
+            "samples": n,
+            "tokens": int(total_tokens),
+        }
 
     # -- validation --------------------------------------------------------------------
 
@@ -180,9 +194,13 @@ class Trainer:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         return Progress(
-            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
             TextColumn("loss {task.fields[loss]}  lr {task.fields[lr]}  {task.fields[rate]} samples/s"),
-            TimeRemainingColumn(), console=self.console, disable=self.console is None,
+            TimeRemainingColumn(),
+            console=self.console,
+            disable=self.console is None,
         )
 
     def _checkpoint(self, step: int, stage_index: int, stage_step: int, optimizer, scheduler, stream) -> None:
@@ -191,9 +209,13 @@ class Trainer:
         optimizer_state = self.procs.optimizer_state(self.model, optimizer)
         if self.procs.main:
             state = {
-                "step": step, "stage": stage_index, "stage_step": stage_step,
-                "optimizer": optimizer_state, "scheduler": scheduler.state_dict(),
-                "stream": stream.state_dict(), "rng": rngs,
+                "step": step,
+                "stage": stage_index,
+                "stage_step": stage_step,
+                "optimizer": optimizer_state,
+                "scheduler": scheduler.state_dict(),
+                "stream": stream.state_dict(),
+                "rng": rngs,
                 "model_config": self.cfg.model.model_dump(mode="json"),
             }
             ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last, weights)
@@ -206,7 +228,10 @@ class Trainer:
         if any(stage.trainable.vision for stage in self.cfg.stages):
             raise InstructVLError("feature_cache needs a frozen vision tower, but a stage trains it (trainable.vision)")
         if self.procs.sharded:
-            raise InstructVLError("feature_cache runs the vision tower outside the model's forward, which a sharded model cannot do: use distributed: ddp")
+            raise InstructVLError(
+                "feature_cache runs the vision tower outside the model's forward, which a sharded model cannot do: "
+                "use distributed: ddp"
+            )
         from instructvl.train.feature_cache import FeatureCache
 
         return FeatureCache(self.model.vision)
@@ -219,8 +244,10 @@ class Trainer:
         if len(states) == self.procs.world:
             return states[self.procs.rank]
         if self.console is not None and self.procs.main:
-            self.console.print(f"[yellow]checkpoint taken with {len(states)} process(es), resuming with "
-                               f"{self.procs.world}: the run continues but is not an exact resume[/]")
+            self.console.print(
+                f"[yellow]checkpoint taken with {len(states)} process(es), resuming with "
+                f"{self.procs.world}: the run continues but is not an exact resume[/]"
+            )
         return states[0]
 
     def _open_stage(self, index: int, stage: StageConfig, data_dir: Path, state: dict | None):
@@ -231,11 +258,18 @@ class Trainer:
         cfg = self.cfg
         apply_freeze_policy(self.model, stage.trainable, console=self.console)
         if cfg.gradient_checkpointing:
-            self.model.llm.model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+            self.model.llm.model.activation_checkpointing_enable(
+                activation_checkpointing_kwargs={"use_reentrant": False}
+            )
         optimizer, scheduler = build_optimizer(self.model, stage, cfg)
         stream = TrainingStream.open(
-            data_dir, stage.data.datasets, mode=stage.data.mode, seed=_stage_seed(cfg.seed, index),
-            rule=stage.data.rule, factors=stage.data.factors, weights=stage.data.weights,
+            data_dir,
+            stage.data.datasets,
+            mode=stage.data.mode,
+            seed=_stage_seed(cfg.seed, index),
+            rule=stage.data.rule,
+            factors=stage.data.factors,
+            weights=stage.data.weights,
         )
         stage_step = 0
         if state is not None:
@@ -275,15 +309,21 @@ class Trainer:
             for index, stage in enumerate(cfg.stages):
                 if state is not None and index < state["stage"]:
                     continue
-                optimizer, scheduler, stream, stage_step = self._open_stage(index, stage, data_dir, state if state and state["stage"] == index else None)
+                optimizer, scheduler, stream, stage_step = self._open_stage(
+                    index, stage, data_dir, state if state and state["stage"] == index else None
+                )
                 state = None
                 names = list(stream.sampler.sizes)
                 if features is not None:
                     added = features.ensure([p for samples in stream.data.values() for s in samples for p in s.images])
-                    self._say(f"vision feature cache: {added} images encoded, {len(features.rows)} cached in {features.dir}")
+                    self._say(
+                        f"vision feature cache: {added} images encoded, {len(features.rows)} cached in {features.dir}"
+                    )
                 self.model.train()
                 wrapped = self.procs.wrap(self.model)
-                task = progress.add_task(stage.name, total=stage.steps, completed=stage_step, loss="-", lr="-", rate="-")
+                task = progress.add_task(
+                    stage.name, total=stage.steps, completed=stage_step, loss="-", lr="-", rate="-"
+                )
                 if cfg.eval_every and step == 0:
                     vals.append(self._validate_and_log(log, data_dir, stage, names, step))
                 tick = time.perf_counter()
@@ -291,11 +331,22 @@ class Trainer:
                     record = self._step(wrapped, stream, collator, optimizer, scheduler, step)
                     step, stage_step = step + 1, stage_step + 1
                     now = time.perf_counter()
-                    record.update(step=step, stage=index, samples_per_s=record["samples"] / max(now - tick, 1e-9), elapsed_s=now - start)
+                    record.update(
+                        step=step,
+                        stage=index,
+                        samples_per_s=record["samples"] / max(now - tick, 1e-9),
+                        elapsed_s=now - start,
+                    )
                     tick = now
                     if log is not None and step % cfg.log_every == 0:
                         log.write(record)
-                    progress.update(task, advance=1, loss=f"{record['loss']:.3f}", lr=f"{record['lr']:.2e}", rate=f"{record['samples_per_s']:.1f}")
+                    progress.update(
+                        task,
+                        advance=1,
+                        loss=f"{record['loss']:.3f}",
+                        lr=f"{record['lr']:.2e}",
+                        rate=f"{record['samples_per_s']:.1f}",
+                    )
                     last_of_run = index == len(cfg.stages) - 1 and stage_step == stage.steps
                     if cfg.eval_every and (step % cfg.eval_every == 0 or last_of_run):
                         vals.append(self._validate_and_log(log, data_dir, stage, names, step))
@@ -322,10 +373,15 @@ class Trainer:
         records = [r for r in log.read() if "loss" in r] if log is not None else []
         strip = lambda v: {k: x for k, x in v.items() if k != "step"}  # noqa: E731
         result = TrainResult(
-            run_dir=str(self.run_dir), steps=step, seconds=time.perf_counter() - start,
-            first_loss=records[0]["loss"] if records else None, last_loss=records[-1]["loss"] if records else None,
-            val_loss=strip(vals[-1]) if vals else {}, first_val_loss=strip(vals[0]) if vals else {},
-            skipped_samples=len(collator.no_target_ids), resumed_from=str(latest) if latest else None,
+            run_dir=str(self.run_dir),
+            steps=step,
+            seconds=time.perf_counter() - start,
+            first_loss=records[0]["loss"] if records else None,
+            last_loss=records[-1]["loss"] if records else None,
+            val_loss=strip(vals[-1]) if vals else {},
+            first_val_loss=strip(vals[0]) if vals else {},
+            skipped_samples=len(collator.no_target_ids),
+            resumed_from=str(latest) if latest else None,
         )
         weights = self.procs.full_weights(self.model)
         if self.procs.main:

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from instructvl.errors import InstructVLError
-from instructvl.models.sources import SYNTHVL_CLIP_SCHEME as SCHEME, cache_dir
+from instructvl.models.sources import SYNTHVL_CLIP_SCHEME as SCHEME
+from instructvl.models.sources import cache_dir
 from instructvl.vision_pretrain.recipe import RECIPES, VERSION
-
 
 
 def tower_dir(size: str) -> Path:
@@ -36,8 +36,11 @@ def ensure_tower(size: str, show_progress: bool = True) -> Path:
         if (target / "config.json").is_file():  # another process built it while we waited
             return target
         if show_progress:
-            console.print(f"building the offline vision tower {SCHEME}{size} once ({recipe.steps} steps of "
-                          f"contrastive training on SynthVL; a few minutes), cached in {target}", highlight=False)
+            console.print(
+                f"building the offline vision tower {SCHEME}{size} once ({recipe.steps} steps of "
+                f"contrastive training on SynthVL; a few minutes), cached in {target}",
+                highlight=False,
+            )
         start = time.perf_counter()
         pretrain_vision(target, recipe=recipe, show_progress=show_progress, console=console)
         if show_progress:
@@ -73,11 +76,12 @@ def resolve_scheme(source: str) -> str:
 
     `synthvl-clip:<size>@<key>` pins a recipe (the key in the folder name and in
     `pretrain_report.json`): it must be the current recipe's or already be in the cache."""
-    size, _, key = source[len(SCHEME):].partition("@")
+    size, _, key = source[len(SCHEME) :].partition("@")
     if key and key != tower_dir(size).name.rsplit("-", 1)[-1]:
         pinned = tower_dir(size).with_name(f"synthvl-clip-{size}-v{VERSION}-{key}")
         if (pinned / "config.json").is_file():
             return str(pinned)
-        raise InstructVLError(f"{source}: that recipe is not the current one ({RECIPES[size].key()}) and "
-                              f"{pinned} is not in the cache")
+        raise InstructVLError(
+            f"{source}: that recipe is not the current one ({RECIPES[size].key()}) and {pinned} is not in the cache"
+        )
     return str(ensure_tower(size))

@@ -77,8 +77,9 @@ def training_names(root: str | Path, names: list[str] | None = None) -> list[str
         names = [n for n in present if not get_spec(n).held_out]
     for n in names:
         if get_spec(n).held_out:
-            raise InstructVLError(f"{n!r} is a held-out (zero-shot evaluation) dataset; the vision tower "
-                                  f"trains on held-in data only")
+            raise InstructVLError(
+                f"{n!r} is a held-out (zero-shot evaluation) dataset; the vision tower trains on held-in data only"
+            )
         if n not in present:
             raise InstructVLError(f"dataset {n!r} is not in {root}/manifest.json")
     if not names:
@@ -94,12 +95,15 @@ def scene_caption_pool(scene: dict) -> list[str]:
     sc = Scene.from_dict(scene)
     if not sc.objects:
         return []
-    return [join_phrases([describe(o, sc, **kw) for o in sc.objects])
-            for kw in ({}, {"with_size": True}, {"with_position": True})]
+    return [
+        join_phrases([describe(o, sc, **kw) for o in sc.objects])
+        for kw in ({}, {"with_size": True}, {"with_position": True})
+    ]
 
 
-def training_pairs(root: str | Path, image_size: int, names: list[str] | None = None,
-                   scene_captions: bool = True) -> Pairs:
+def training_pairs(
+    root: str | Path, image_size: int, names: list[str] | None = None, scene_captions: bool = True
+) -> Pairs:
     """The image-caption pairs of the held-in `train` splits of `root`."""
     names = training_names(root, names)
     ids: dict[str, int] = {}
@@ -136,7 +140,13 @@ def eval_sets(root: str | Path, image_size: int, limit: int | None = None) -> li
         samples = samples[:limit] if limit else samples
         if not samples:
             continue
-        out.append(EvalSet(f"{name}/{split}", what, load_images([s.images[0] for s in samples], image_size),
-                           [s.turns[-1].content for s in samples],
-                           [Scene.from_dict(s.metadata["scene"]) for s in samples]))
+        out.append(
+            EvalSet(
+                f"{name}/{split}",
+                what,
+                load_images([s.images[0] for s in samples], image_size),
+                [s.turns[-1].content for s in samples],
+                [Scene.from_dict(s.metadata["scene"]) for s in samples],
+            )
+        )
     return out

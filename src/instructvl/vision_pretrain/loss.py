@@ -7,8 +7,9 @@ import torch
 MAX_LOGIT_SCALE = 100.0
 
 
-def contrastive_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, caption_ids: torch.Tensor,
-                     logit_scale: torch.Tensor) -> torch.Tensor:
+def contrastive_loss(
+    image_emb: torch.Tensor, text_emb: torch.Tensor, caption_ids: torch.Tensor, logit_scale: torch.Tensor
+) -> torch.Tensor:
     """Mean of the image->text and text->image InfoNCE losses.
 
     `image_emb` [B, D] and `text_emb` [B, D] are L2-normalised; `caption_ids` [B] names
@@ -20,11 +21,11 @@ def contrastive_loss(image_emb: torch.Tensor, text_emb: torch.Tensor, caption_id
     unique, inverse = torch.unique(caption_ids, return_inverse=True)
     first = torch.full((len(unique),), len(caption_ids), dtype=torch.long)
     first.scatter_reduce_(0, inverse, torch.arange(len(caption_ids)), reduce="amin")
-    texts = text_emb[first]                                        # [U, D]
+    texts = text_emb[first]  # [U, D]
     scale = logit_scale.clamp(max=torch.log(torch.tensor(MAX_LOGIT_SCALE))).exp()
-    logits = scale * image_emb @ texts.T                           # [B, U]
+    logits = scale * image_emb @ texts.T  # [B, U]
     image_to_text = torch.nn.functional.cross_entropy(logits, inverse)
-    positive = inverse[None, :] == torch.arange(len(unique))[:, None]   # [U, B]
+    positive = inverse[None, :] == torch.arange(len(unique))[:, None]  # [U, B]
     t = logits.T
     text_to_image = (t.logsumexp(1) - t.masked_fill(~positive, float("-inf")).logsumexp(1)).mean()
     return (image_to_text + text_to_image) / 2

@@ -13,10 +13,12 @@ VERSION = 1
 
 # CLIP-architecture ViTs at SynthVL's 64 px: 8 x 8 patches of 8 px, plus the class token.
 SIZES: dict[str, dict] = {
-    "tiny": dict(image_size=64, patch_size=8, hidden_size=192, intermediate_size=768,
-                 num_hidden_layers=4, num_attention_heads=3),
-    "small": dict(image_size=64, patch_size=8, hidden_size=384, intermediate_size=1536,
-                  num_hidden_layers=6, num_attention_heads=6),
+    "tiny": dict(
+        image_size=64, patch_size=8, hidden_size=192, intermediate_size=768, num_hidden_layers=4, num_attention_heads=3
+    ),
+    "small": dict(
+        image_size=64, patch_size=8, hidden_size=384, intermediate_size=1536, num_hidden_layers=6, num_attention_heads=6
+    ),
 }
 
 
@@ -31,8 +33,8 @@ class Recipe:
     weight_decay: float = 0.05
     warmup: int = 10
     seed: int = 0
-    data_scale: str = "small"   # the SynthVL suite (generated once into the cache) ...
-    data_seed: int = 0          # ... and its generation seed
+    data_scale: str = "small"  # the SynthVL suite (generated once into the cache) ...
+    data_seed: int = 0  # ... and its generation seed
     scene_captions: bool = True  # also caption other held-in datasets' images from their scenes
 
     def key(self) -> str:

@@ -3,7 +3,7 @@ as sentence-transformers' all-MiniLM-L6-v2 computes them."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -25,15 +25,17 @@ class SentenceEncoder:
         self.max_length = max_length
 
     @torch.inference_mode()
-    def encode(self, texts: list[str], batch_size: int = 256,
-               progress: Callable[[int], None] | None = None) -> torch.Tensor:
+    def encode(
+        self, texts: list[str], batch_size: int = 256, progress: Callable[[int], None] | None = None
+    ) -> torch.Tensor:
         """Embeddings in the order of `texts` (batched by length, so little padding)."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = torch.empty((len(texts), self.model.config.hidden_size))
         for start in range(0, len(order), batch_size):
-            idx = order[start:start + batch_size]
-            batch = self.tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                                   max_length=self.max_length, return_tensors="pt")
+            idx = order[start : start + batch_size]
+            batch = self.tokenizer(
+                [texts[i] for i in idx], padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+            )
             hidden = self.model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

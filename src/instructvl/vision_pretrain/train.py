@@ -56,7 +56,7 @@ class ContrastiveTower(nn.Module):
     def embed(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
         was = self.training
         self.eval()
-        out = torch.cat([self(images[i:i + batch_size]) for i in range(0, len(images), batch_size)])
+        out = torch.cat([self(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
         self.train(was)
         return out
 
@@ -65,8 +65,12 @@ def image_processor(image_size: int):
     """The CLIP image processor matching training: image_size px, CLIP mean and std."""
     from transformers import CLIPImageProcessorPil
 
-    return CLIPImageProcessorPil(size={"shortest_edge": image_size}, crop_size={"height": image_size, "width": image_size},
-                                 image_mean=list(CLIP_MEAN), image_std=list(CLIP_STD))
+    return CLIPImageProcessorPil(
+        size={"shortest_edge": image_size},
+        crop_size={"height": image_size, "width": image_size},
+        image_mean=list(CLIP_MEAN),
+        image_std=list(CLIP_STD),
+    )
 
 
 def lr_at(step: int, recipe: Recipe) -> float:
@@ -80,8 +84,9 @@ def lr_at(step: int, recipe: Recipe) -> float:
 def _optimizer(model: ContrastiveTower, recipe: Recipe) -> torch.optim.AdamW:
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "embedding" not in n]
     rest = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "embedding" not in n)]
-    return torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay},
-                              {"params": rest, "weight_decay": 0.0}], lr=recipe.lr)
+    return torch.optim.AdamW(
+        [{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest, "weight_decay": 0.0}], lr=recipe.lr
+    )
 
 
 def batches(n_images: int, pools: list[list[int]], recipe: Recipe):
@@ -116,11 +121,25 @@ class _Bar:
         self.progress = None
         if show:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                                     TimeRemainingColumn(), console=console or Console(stderr=True))
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[info]}"),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=console or Console(stderr=True),
+            )
 
     def __enter__(self):
         if self.progress:
@@ -139,9 +158,16 @@ class _Bar:
             self.progress.update(task, **kw)
 
 
-def pretrain_vision(out: str | Path, data_root: str | Path | None = None, recipe: Recipe = Recipe(),
-                    names: list[str] | None = None, eval_limit: int | None = None,
-                    show_progress: bool = True, console=None, threads: int = 2) -> dict:
+def pretrain_vision(
+    out: str | Path,
+    data_root: str | Path | None = None,
+    recipe: Recipe = Recipe(),
+    names: list[str] | None = None,
+    eval_limit: int | None = None,
+    show_progress: bool = True,
+    console=None,
+    threads: int = 2,
+) -> dict:
     """Trains a tower by `recipe` on the held-in `train` splits of `data_root` (default: the
     cached SynthVL suite of `recipe.data_scale` / `data_seed`, generated once), evaluates
     retrieval, and writes `out` atomically: config.json + model.safetensors
@@ -205,16 +231,27 @@ def pretrain_vision(out: str | Path, data_root: str | Path | None = None, recipe
         timing["eval_s"] = time.perf_counter() - t0
     timing["total_s"] = time.perf_counter() - start
     report = {
-        "version": VERSION, "recipe": asdict(recipe), "recipe_key": recipe.key(), "arch": arch,
+        "version": VERSION,
+        "recipe": asdict(recipe),
+        "recipe_key": recipe.key(),
+        "arch": arch,
         "parameters": sum(p.numel() for p in model.vision.parameters()),
-        "text_encoder": TEXT_ENCODER, "data": {
-            "root": str(data_root), "datasets": pairs.counts, "images": len(pairs.images),
-            "captions": len(pairs.captions), "held_out_read_for_training": False},
-        "steps": recipe.steps, "seconds": {k: round(v, 2) for k, v in timing.items()},
+        "text_encoder": TEXT_ENCODER,
+        "data": {
+            "root": str(data_root),
+            "datasets": pairs.counts,
+            "images": len(pairs.images),
+            "captions": len(pairs.captions),
+            "held_out_read_for_training": False,
+        },
+        "steps": recipe.steps,
+        "seconds": {k: round(v, 2) for k, v in timing.items()},
         "s_per_step": round(timing["train_s"] / recipe.steps, 3),
-        "loss_first": losses[0], "loss_final": round(sum(losses[-10:]) / len(losses[-10:]), 5),
+        "loss_first": losses[0],
+        "loss_final": round(sum(losses[-10:]) / len(losses[-10:]), 5),
         "temperature_final": round(1 / model.logit_scale.exp().item(), 5),
-        "loss_curve": losses, "eval": results,
+        "loss_curve": losses,
+        "eval": results,
     }
     save_tower(model, out, report)
     return report
@@ -229,8 +266,13 @@ def save_tower(model: ContrastiveTower, out: Path, report: dict) -> None:
     try:
         model.vision.save_pretrained(staging)
         image_processor(model.vision.config.image_size).save_pretrained(staging)
-        save_file({"proj.weight": model.proj.weight.detach().contiguous(),
-                   "logit_scale": model.logit_scale.detach().reshape(1)}, str(staging / HEAD))
+        save_file(
+            {
+                "proj.weight": model.proj.weight.detach().contiguous(),
+                "logit_scale": model.logit_scale.detach().reshape(1),
+            },
+            str(staging / HEAD),
+        )
         (staging / REPORT).write_text(json.dumps(report, indent=2) + "\n")
         old = None
         if out.exists():

@@ -14,8 +14,8 @@ templates are applied later.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from instructvl.data.formats.base import Problem, ReadContext, ReadResult
 from instructvl.data.formats.binary import read_hateful_memes, read_vsr

@@ -14,9 +14,10 @@ import csv
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from instructvl.data.schema import Sample, Turn
 from instructvl.errors import InstructVLError
@@ -137,9 +138,7 @@ def load_json(path: Path, expect: type | tuple[type, ...] = (dict, list)) -> Any
         with path.open(encoding="utf-8") as f:
             data = json.load(f)
     except json.JSONDecodeError as exc:
-        raise InstructVLError(
-            f"{path}, line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})"
-        ) from None
+        raise InstructVLError(f"{path}, line {exc.lineno} column {exc.colno}: not valid JSON ({exc.msg})") from None
     if not isinstance(data, expect):
         names = expect.__name__ if isinstance(expect, type) else " or ".join(t.__name__ for t in expect)
         raise InstructVLError(f"{path}: expected a JSON {names} at the top level, got {type(data).__name__}")

@@ -6,8 +6,8 @@ words and `answer` is the 0/1 label (absent on unlabelled test files).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from instructvl.data.formats.base import BadRecord, ReadContext, iter_jsonl, need, optional, qa_sample, unpack_paths
 from instructvl.data.schema import Sample
@@ -66,6 +66,4 @@ def read_hateful_memes(ctx: ReadContext, paths: list[Path], image_root: Path) ->
     def id_of(record: dict) -> tuple[str, str]:
         return str(need(record, "id", (int, str))), need(record, "img")
 
-    yield from read_labelled_jsonl(
-        ctx, paths, image_root, text_key="text", candidates=HATEFUL_CANDIDATES, id_of=id_of
-    )
+    yield from read_labelled_jsonl(ctx, paths, image_root, text_key="text", candidates=HATEFUL_CANDIDATES, id_of=id_of)

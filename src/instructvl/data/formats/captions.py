@@ -8,8 +8,8 @@ One sample per image; `references` holds all its captions; there is no question,
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import (
     ReadContext,
@@ -66,9 +66,7 @@ def read_coco_captions(ctx: ReadContext, paths: list[Path], image_root: Path) ->
     yield from ctx.each(path, enumerated(json_section(path, data, "images"), "images"), build)
 
 
-def read_karpathy(
-    ctx: ReadContext, paths: list[Path], image_root: Path, split: str | None = None
-) -> Iterator[Sample]:
+def read_karpathy(ctx: ReadContext, paths: list[Path], image_root: Path, split: str | None = None) -> Iterator[Sample]:
     """Karpathy split JSON: {"images": [{filename, filepath?, imgid, cocoid?, split,
     sentences: [{raw, tokens}]}]}. `split` keeps only train / val / test / restval.
     The image is `image_root/filepath/filename` (`filepath` is set for COCO only)."""

@@ -7,8 +7,8 @@ user turn goes into `metadata["question"]`, the last assistant turn into `answer
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import (
     BadRecord,

@@ -8,8 +8,8 @@ The caption goes into `metadata["caption"]`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import (
     BadRecord,
@@ -60,9 +60,17 @@ def read_visdial(ctx: ReadContext, paths: list[Path], image_root: Path) -> Itera
                     raise BadRecord(f"round {number}: gt_index {gt} is not in 0..{len(candidates) - 1}")
                 samples.append(
                     qa_sample(
-                        ctx.dataset, f"{image_id}_{number}", [image], question,
-                        candidates=candidates, answer=gt, history=list(history), task="dialog",
-                        image_id=image_id, round=number, caption=dialog.get("caption"),
+                        ctx.dataset,
+                        f"{image_id}_{number}",
+                        [image],
+                        question,
+                        candidates=candidates,
+                        answer=gt,
+                        history=list(history),
+                        task="dialog",
+                        image_id=image_id,
+                        round=number,
+                        caption=dialog.get("caption"),
                     )  # fmt: skip
                 )
             history.append(Turn("user", question))

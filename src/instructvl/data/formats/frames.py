@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from instructvl.data.formats.base import CACHE_ROOT, MALFORMED, MISSING_VIDEO, BadRecord
 from instructvl.data.formats.images import IMAGE_EXTS

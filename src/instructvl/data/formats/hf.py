@@ -6,8 +6,8 @@ once into a cache folder as PNG), a question and an answer or list of answers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import CACHE_ROOT, BadRecord, ReadContext, most_common, need, qa_sample, unpack_paths
 from instructvl.data.schema import Sample

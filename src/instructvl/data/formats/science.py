@@ -5,8 +5,9 @@ problems.json + pid_splits.json).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from instructvl.data.formats.base import (
     ReadContext,
@@ -120,6 +121,7 @@ def read_iconqa(
         return iconqa_sample(ctx, pid, record, folders)
 
     if not first.is_dir():
+
         def from_combined(item: tuple[str, dict]) -> Sample | None:
             pid, record = item
             folders = [image_root / s / need(record, "ques_type") / pid for s in split_folders(record, split)]
@@ -137,4 +139,4 @@ def read_iconqa(
         record.setdefault("ques_type", folder.parent.name)
         if folder.parent.parent.name in SPLITS:
             record.setdefault("split", folder.parent.parent.name)
-        yield from ctx.each(data_path, [("record", record)], lambda r: build(folder.name, r, [folder]))
+        yield from ctx.each(data_path, [("record", record)], lambda r, folder=folder: build(folder.name, r, [folder]))

@@ -5,8 +5,8 @@ Rosetta OCR JSON) and OCR-VQA (dataset.json, several questions per book cover).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import (
     BadRecord,
@@ -118,8 +118,15 @@ def read_ocrvqa(ctx: ReadContext, paths: list[Path], image_root: Path, split: st
         image = first_existing(ctx, image_root, ([image_id + ext] if ext else []) + with_extensions(image_id))
         return [
             qa_sample(
-                ctx.dataset, f"{image_id}_{i}", [image], q, answer=a, image_id=image_id, split=record_split,
-                title=record.get("title"), genre=record.get("genre"),
+                ctx.dataset,
+                f"{image_id}_{i}",
+                [image],
+                q,
+                answer=a,
+                image_id=image_id,
+                split=record_split,
+                title=record.get("title"),
+                genre=record.get("genre"),
             )  # fmt: skip
             for i, (q, a) in enumerate(zip(questions, answers))
         ]

@@ -6,8 +6,8 @@ frames become the sample's `images`. Options: `num_frames` (default 4), `cache_d
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import (
     BadRecord,

@@ -5,8 +5,8 @@ GQA (questions keyed by id).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from instructvl.data.formats.base import (
     BadRecord,

@@ -12,7 +12,14 @@ import random
 
 from instructvl.data.synthvl.qa import Example, article, describe, join_phrases
 from instructvl.data.synthvl.scenes import (
-    HELD_IN_COLOURS, NOVEL_COLOURS, NOVEL_SHAPES, SHAPES, Scene, clear_relation, plural, random_scene,
+    HELD_IN_COLOURS,
+    NOVEL_COLOURS,
+    NOVEL_SHAPES,
+    SHAPES,
+    Scene,
+    clear_relation,
+    plural,
+    random_scene,
 )
 
 
@@ -25,9 +32,14 @@ def caption_references(scene: Scene, rng: random.Random, where: str = "", n: int
     bg = f"on {article(scene.background)} background" if scene.style == "plain" else where
     count = len(objs)
     noun = "shape" if all(o.kind not in ("sign", "text") for o in objs) else "object"
-    out = [f"{things} {bg}", f"{sized}", f"{placed}",
-           f"{'one' if count == 1 else count} {plural(noun, count)}: {things}",
-           f"a picture of {things}", f"an image showing {sized} {bg}"]
+    out = [
+        f"{things} {bg}",
+        f"{sized}",
+        f"{placed}",
+        f"{'one' if count == 1 else count} {plural(noun, count)}: {things}",
+        f"a picture of {things}",
+        f"an image showing {sized} {bg}",
+    ]
     if count == 2:
         rel = clear_relation(objs[0], objs[1], rng)
         if rel:
@@ -62,8 +74,12 @@ def gen_webcap(rng: random.Random, size: int) -> Example:
     caption = o.kind if noise == "drop-colour" else f"{colour} {o.kind}"
     if noise == "junk":
         caption = f"{caption} {rng.choice(JUNK)}"
-    return Example([scene], [("user", ""), ("assistant", caption)], references=[caption],
-                   meta={"noise": noise, "subject": scene.objects.index(o)})
+    return Example(
+        [scene],
+        [("user", ""), ("assistant", caption)],
+        references=[caption],
+        meta={"noise": noise, "subject": scene.objects.index(o)},
+    )
 
 
 def gen_nocaps(rng: random.Random, size: int) -> Example:
@@ -84,4 +100,3 @@ def gen_flickr(rng: random.Random, size: int) -> Example:
     sky = [o for o in scene.objects if o.y < size * 0.55]
     where = f"above {field}" if sky else f"on {field}"
     return _caption_example(scene, rng, where)
-

@@ -19,7 +19,7 @@ SUBJECTS = ("heart", "sun", "moon", "drop", "bolt", "leaf", "flame")
 
 
 def meme_label(scene: Scene) -> str:
-    """"yes" when the caption insults the pictured thing, else "no"."""
+    """ "yes" when the caption insults the pictured thing, else "no"."""
     caption = next(o.text for o in scene.objects if o.kind == "text")
     pictured = next(o.kind for o in scene.objects if o.kind != "text")
     adjective, thing = caption.lower().split()
@@ -35,9 +35,22 @@ def gen_memes(rng: random.Random, size: int) -> Example:
     thing = rng.choice([s for s in SUBJECTS if s != pictured]) if case == "other-thing" else pictured
     caption = f"{adjective} {thing.upper()}"
     scene = Scene(width=size, height=size, background=rng.choice(["white", "cream", "sky", "gray"]), style="meme")
-    scene.objects = [Obj(pictured, rng.choice(HELD_IN_COLOURS), round(rng.uniform(30, 38) * k),
-                         size // 2 + rng.randint(-4, 4), round(40 * k)),
-                     Obj("text", "black", round(9 * k), size // 2, round(8 * k), text=caption)]
+    scene.objects = [
+        Obj(
+            pictured,
+            rng.choice(HELD_IN_COLOURS),
+            round(rng.uniform(30, 38) * k),
+            size // 2 + rng.randint(-4, 4),
+            round(40 * k),
+        ),
+        Obj("text", "black", round(9 * k), size // 2, round(8 * k), text=caption),
+    ]
     label = meme_label(scene)
-    return Example([scene], [("user", caption), ("assistant", label)], answer=label, candidates=["no", "yes"],
-                   ocr_tokens=caption.split(), meta={"case": case})
+    return Example(
+        [scene],
+        [("user", caption), ("assistant", label)],
+        answer=label,
+        candidates=["no", "yes"],
+        ocr_tokens=caption.split(),
+        meta={"case": case},
+    )

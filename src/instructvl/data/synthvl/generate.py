@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from instructvl.data.schema import Sample, Turn
+from instructvl.data.seeding import rng_for
 from instructvl.data.synthvl.qa import Example
 from instructvl.data.synthvl.registry import DATASETS, DatasetSpec, get_spec
 from instructvl.data.synthvl.render import png_bytes, render
-from instructvl.data.seeding import rng_for
 from instructvl.errors import InstructVLError
 
 FORMAT_VERSION = 1
@@ -50,8 +51,9 @@ def split_size(spec: DatasetSpec, split: str, scale: Scale) -> int:
     return round(getattr(scale, split) * spec.size_factor)
 
 
-def make_example(spec: DatasetSpec, split: str, index: int, seed: int, image_size: int,
-                 forbidden: frozenset[str] = frozenset()) -> tuple[Example, list[bytes], int]:
+def make_example(
+    spec: DatasetSpec, split: str, index: int, seed: int, image_size: int, forbidden: frozenset[str] = frozenset()
+) -> tuple[Example, list[bytes], int]:
     """Draws example `index` and renders it; redraws while an image hash is in `forbidden`.
 
     Returns the example, its PNG images (one, or one per video frame) and the attempt used.
@@ -66,20 +68,40 @@ def make_example(spec: DatasetSpec, split: str, index: int, seed: int, image_siz
 
 def to_sample(spec: DatasetSpec, split: str, index: int, ex: Example, image_paths: list[str], attempt: int) -> Sample:
     """The raw sample stored in JSONL (turns without templates; scene in metadata)."""
-    meta: dict[str, Any] = {"task": spec.task, "category": spec.category, "split": split,
-                            "scene": ex.scene_record or ex.scenes[0].to_dict(), **ex.meta}
+    meta: dict[str, Any] = {
+        "task": spec.task,
+        "category": spec.category,
+        "split": split,
+        "scene": ex.scene_record or ex.scenes[0].to_dict(),
+        **ex.meta,
+    }
     if attempt:
         meta["attempt"] = attempt
     references = ex.references
     if references is None and ex.answer is None:  # free-text targets (llava): the target is the reference
         references = [ex.turns[-1][1]]
-    return Sample(id=f"{spec.name}/{split}/{index:06d}", dataset=spec.name, images=image_paths,
-                  turns=[Turn(r, c) for r, c in ex.turns], candidates=ex.candidates, answer=ex.answer,
-                  references=references, ocr_tokens=ex.ocr_tokens, metadata=meta)
+    return Sample(
+        id=f"{spec.name}/{split}/{index:06d}",
+        dataset=spec.name,
+        images=image_paths,
+        turns=[Turn(r, c) for r, c in ex.turns],
+        candidates=ex.candidates,
+        answer=ex.answer,
+        references=references,
+        ocr_tokens=ex.ocr_tokens,
+        metadata=meta,
+    )
 
 
-def write_split(spec: DatasetSpec, split: str, n: int, seed: int, root: Path, image_size: int,
-                forbidden: frozenset[str] = frozenset()) -> set[str]:
+def write_split(
+    spec: DatasetSpec,
+    split: str,
+    n: int,
+    seed: int,
+    root: Path,
+    image_size: int,
+    forbidden: frozenset[str] = frozenset(),
+) -> set[str]:
     """Writes `root/<name>/<split>.jsonl` and its images; returns the images' sha256 hashes."""
     ddir = root / spec.name
     idir = ddir / "images" / split
@@ -88,8 +110,11 @@ def write_split(spec: DatasetSpec, split: str, n: int, seed: int, root: Path, im
     with open(ddir / f"{split}.jsonl", "w", encoding="utf-8") as f:
         for i in range(n):
             ex, images, attempt = make_example(spec, split, i, seed, image_size, forbidden)
-            paths = [f"images/{split}/{i:06d}.png"] if len(images) == 1 else \
-                [f"images/{split}/{i:06d}_f{k}.png" for k in range(len(images))]
+            paths = (
+                [f"images/{split}/{i:06d}.png"]
+                if len(images) == 1
+                else [f"images/{split}/{i:06d}_f{k}.png" for k in range(len(images))]
+            )
             for p, b in zip(paths, images):
                 (ddir / p).write_bytes(b)
                 hashes.add(hashlib.sha256(b).hexdigest())
@@ -99,11 +124,21 @@ def write_split(spec: DatasetSpec, split: str, n: int, seed: int, root: Path, im
 
 def dataset_record(spec: DatasetSpec, sizes: dict[str, int], seed: int, image_size: int, scale: str) -> dict:
     """The dataset.json content."""
-    return {"name": spec.name, "category": spec.category, "split": spec.split, "metric": spec.metric,
-            "output": spec.output, "task": spec.task, "sizes": sizes, "size": sum(sizes.values()),
-            "seed": seed, "image_size": image_size, "scale": scale,
-            "generator": f"{spec.generator.__module__}.{spec.generator.__name__}",
-            "paths": "image paths in the JSONL are relative to this directory"}
+    return {
+        "name": spec.name,
+        "category": spec.category,
+        "split": spec.split,
+        "metric": spec.metric,
+        "output": spec.output,
+        "task": spec.task,
+        "sizes": sizes,
+        "size": sum(sizes.values()),
+        "seed": seed,
+        "image_size": image_size,
+        "scale": scale,
+        "generator": f"{spec.generator.__module__}.{spec.generator.__name__}",
+        "paths": "image paths in the JSONL are relative to this directory",
+    }
 
 
 def _job(args: tuple) -> tuple[str, str, int, set[str]]:
@@ -111,9 +146,15 @@ def _job(args: tuple) -> tuple[str, str, int, set[str]]:
     return name, split, n, write_split(get_spec(name), split, n, seed, Path(root), image_size, forbidden)
 
 
-def generate_suite(out: str | Path, scale: str | Scale = "small", seed: int = 0, image_size: int = 64,
-                   names: list[str] | None = None, workers: int = 1,
-                   progress: Callable[[str, str, int], None] | None = None) -> dict[str, Any]:
+def generate_suite(
+    out: str | Path,
+    scale: str | Scale = "small",
+    seed: int = 0,
+    image_size: int = 64,
+    names: list[str] | None = None,
+    workers: int = 1,
+    progress: Callable[[str, str, int], None] | None = None,
+) -> dict[str, Any]:
     """Generates the SynthVL datasets `names` (default: all 26) under `out`; returns the manifest.
 
     Phases run in order (held-in train, held-in val, held-out test) so later phases can
@@ -133,8 +174,11 @@ def generate_suite(out: str | Path, scale: str | Scale = "small", seed: int = 0,
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
         for split, held_out in phases:
-            jobs = [(s.name, split, split_size(s, split, scale), seed, str(root), image_size, frozenset(seen))
-                    for s in specs if s.held_out == held_out]
+            jobs = [
+                (s.name, split, split_size(s, split, scale), seed, str(root), image_size, frozenset(seen))
+                for s in specs
+                if s.held_out == held_out
+            ]
             results = pool.map(_job, jobs) if pool else map(_job, jobs)
             for name, sp, n, hashes in results:
                 sizes[name][sp] = n
@@ -148,7 +192,14 @@ def generate_suite(out: str | Path, scale: str | Scale = "small", seed: int = 0,
     for s in specs:
         records[s.name] = dataset_record(s, sizes[s.name], seed, image_size, scale_name)
         (root / s.name / "dataset.json").write_text(json.dumps(records[s.name], indent=2) + "\n")
-    manifest = {"suite": "synthvl", "format_version": FORMAT_VERSION, "seed": seed, "scale": scale_name,
-                "scale_sizes": asdict(scale), "image_size": image_size, "datasets": records}
+    manifest = {
+        "suite": "synthvl",
+        "format_version": FORMAT_VERSION,
+        "seed": seed,
+        "scale": scale_name,
+        "scale_sizes": asdict(scale),
+        "image_size": image_size,
+        "datasets": records,
+    }
     (root / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 
-from instructvl.data.synthvl.qa import Example, attribute_question, qa_example, vqa_references
 from instructvl.data.seeding import stable_seed
+from instructvl.data.synthvl.qa import Example, attribute_question, qa_example, vqa_references
 from instructvl.data.synthvl.scenes import Scene, random_scene, visible_fraction
 
 HEAVY_BLUR = 2.5
@@ -48,8 +48,11 @@ def vizwiz_answerable(scene: Scene, program: dict) -> bool:
     if program["type"] in ("count", "exists"):
         objs = [o for o in scene.objects if o.kind == program["kind"]]
     else:
-        objs = [o for o in scene.objects if o.kind == program.get("kind", o.kind)
-                and o.colour == program.get("colour", o.colour)]
+        objs = [
+            o
+            for o in scene.objects
+            if o.kind == program.get("kind", o.kind) and o.colour == program.get("colour", o.colour)
+        ]
     return all(visible_fraction(o, scene) >= 0.5 for o in objs)
 
 

@@ -14,28 +14,59 @@ from typing import Any
 
 from instructvl.data.synthvl.qa import Example, options, qa_example, vqa_references
 from instructvl.data.synthvl.scenes import (
-    HELD_IN_COLOURS, ICONS, SIDES, Obj, Scene, place, random_scene, sample_size,
+    HELD_IN_COLOURS,
+    ICONS,
+    SIDES,
+    Obj,
+    Scene,
+    place,
+    random_scene,
+    sample_size,
 )
 
 FACTS: dict[str, dict[str, tuple[str, ...]]] = {
     # held-in relations (okvqa, aokvqa)
-    "colour_food": {"red": ("strawberry", "tomato", "cherry"), "yellow": ("banana", "lemon"),
-                    "green": ("lettuce", "lime", "cucumber"), "blue": ("blueberry",), "orange": ("carrot", "orange"),
-                    "purple": ("grape", "plum"), "black": ("licorice",), "brown": ("chocolate", "coffee")},
+    "colour_food": {
+        "red": ("strawberry", "tomato", "cherry"),
+        "yellow": ("banana", "lemon"),
+        "green": ("lettuce", "lime", "cucumber"),
+        "blue": ("blueberry",),
+        "orange": ("carrot", "orange"),
+        "purple": ("grape", "plum"),
+        "black": ("licorice",),
+        "brown": ("chocolate", "coffee"),
+    },
     "sides": {k: (str(v),) for k, v in SIDES.items() if k in ("triangle", "square", "diamond", "hexagon")},
-    "meaning": {"heart": ("love",), "bolt": ("electricity", "lightning"), "drop": ("water", "rain"),
-                "flame": ("fire",), "moon": ("night",), "sun": ("day", "sunshine"), "snowflake": ("snow", "winter"),
-                "leaf": ("plant", "nature")},
+    "meaning": {
+        "heart": ("love",),
+        "bolt": ("electricity", "lightning"),
+        "drop": ("water", "rain"),
+        "flame": ("fire",),
+        "moon": ("night",),
+        "sun": ("day", "sunshine"),
+        "snowflake": ("snow", "winter"),
+        "leaf": ("plant", "nature"),
+    },
     # held-out relations (scienceqa only)
     "temperature": {"sun": ("hot",), "flame": ("hot",), "snowflake": ("cold",)},
-    "light_source": {"sun": ("yes",), "flame": ("yes",), "bolt": ("yes",), "moon": ("no",), "leaf": ("no",),
-                     "drop": ("no",), "heart": ("no",), "snowflake": ("no",)},
+    "light_source": {
+        "sun": ("yes",),
+        "flame": ("yes",),
+        "bolt": ("yes",),
+        "moon": ("no",),
+        "leaf": ("no",),
+        "drop": ("no",),
+        "heart": ("no",),
+        "snowflake": ("no",),
+    },
 }
 """relation -> subject -> accepted answers (the first is canonical)."""
 
 _OK_QUESTIONS = {
-    "colour_food": ("Which food has the same colour as the {kind}?",
-                    "Name a fruit or food that is the colour of the {kind}."),
+    "colour_food": (
+        "Which food has the same colour as the {kind}?",
+        "Name a fruit or food that is the colour of the {kind}.",
+    ),
     "sides": ("How many sides does this shape have?", "How many sides does the shape in the picture have?"),
     "meaning": ("What does this symbol usually stand for?", "What is this symbol commonly used to represent?"),
 }
@@ -88,8 +119,15 @@ def gen_aokvqa(rng: random.Random, size: int) -> Example:
     pool = [v[0] for s, v in FACTS[relation].items() if v[0] != a]
     program = {"type": "fact", "relation": relation, "subject": subject}
     rationale = _RATIONALE[relation].format(kind=kind, subject=subject, answer=a)
-    return qa_example(scene, q, a, program, candidates=options(rng, a, pool),
-                      references=_ok_refs(rng, relation, subject), meta={"rationale": rationale})
+    return qa_example(
+        scene,
+        q,
+        a,
+        program,
+        candidates=options(rng, a, pool),
+        references=_ok_refs(rng, relation, subject),
+        meta={"rationale": rationale},
+    )
 
 
 # --- scienceqa ------------------------------------------------------------------------
@@ -129,8 +167,16 @@ def gen_scienceqa(rng: random.Random, size: int) -> Example:
         q = "Which object in the image is a source of light? Hint: a light source gives off its own light."
         cands = list(kinds)
     else:
-        kinds = rng.choice([["triangle", "square"], ["triangle", "hexagon"], ["square", "hexagon"],
-                            ["diamond", "hexagon"], ["triangle", "square", "hexagon"], ["triangle", "diamond"]])
+        kinds = rng.choice(
+            [
+                ["triangle", "square"],
+                ["triangle", "hexagon"],
+                ["square", "hexagon"],
+                ["diamond", "hexagon"],
+                ["triangle", "square", "hexagon"],
+                ["triangle", "diamond"],
+            ]
+        )
         kinds = rng.sample(kinds, len(kinds))
         scene = _icons_scene(rng, size, kinds)
         q = "Which of these shapes has the most sides?"

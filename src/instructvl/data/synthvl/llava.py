@@ -13,7 +13,13 @@ from typing import Any
 
 from instructvl.data.synthvl.qa import Example, article, attribute_question, describe
 from instructvl.data.synthvl.scenes import (
-    Scene, clear_relation, count, plural, position_word, random_scene, relation_holds,
+    Scene,
+    clear_relation,
+    count,
+    plural,
+    position_word,
+    random_scene,
+    relation_holds,
 )
 
 
@@ -28,11 +34,17 @@ def sentence(program: dict[str, Any], answer: str) -> str:
         n = int(answer)
         return f"There {'is' if n == 1 else 'are'} {n} {plural(kind, n)} in the image."
     if t == "exists":
-        return (f"Yes, there is {article(colour + ' ' + kind)} in the image." if answer == "yes"
-                else f"No, there is no {colour} {kind} in the image.")
+        return (
+            f"Yes, there is {article(colour + ' ' + kind)} in the image."
+            if answer == "yes"
+            else f"No, there is no {colour} {kind} in the image."
+        )
     if t == "position":
-        return f"The {colour} {kind} is in the center of the image." if answer == "center" else \
-            f"The {colour} {kind} is at the {answer} of the image."
+        return (
+            f"The {colour} {kind} is in the center of the image."
+            if answer == "center"
+            else f"The {colour} {kind} is at the {answer} of the image."
+        )
     return f"The {colour} {kind} is {answer}."
 
 
@@ -61,7 +73,7 @@ def detail_paragraph(scene: Scene, rng: random.Random) -> str:
         if rel:
             parts.append(f"The {a.name()} is {rel} the {b.name()}.")
     for i, a in enumerate(scene.objects):
-        for b in scene.objects[i + 1:]:
+        for b in scene.objects[i + 1 :]:
             if relation_holds(b, a, "overlapping"):
                 parts.append(f"The {b.name()} partly covers the {a.name()}.")
     return " ".join(parts)
@@ -84,7 +96,8 @@ def gen_llava_reason(rng: random.Random, size: int) -> Example:
         q = "Which object is the largest, and where is it?"
         pos = position_word(o, scene)
         a = f"The largest object is the {o.name()}; it sits " + (
-            "in the center of the image." if pos == "center" else f"at the {pos} of the image.")
+            "in the center of the image." if pos == "center" else f"at the {pos} of the image."
+        )
     elif t == "remove":
         o = rng.choice(scene.objects)
         n = len(scene.objects)
@@ -93,7 +106,10 @@ def gen_llava_reason(rng: random.Random, size: int) -> Example:
     else:
         colours = sorted({o.colour for o in scene.objects})
         q = "Are all the shapes the same colour? Explain."
-        a = (f"Yes, every shape is {colours[0]}." if len(colours) == 1 else
-             f"No. The shapes have {len(colours)} different colours: {', '.join(colours)}.")
+        a = (
+            f"Yes, every shape is {colours[0]}."
+            if len(colours) == 1
+            else f"No. The shapes have {len(colours)} different colours: {', '.join(colours)}."
+        )
     program = {"type": t, "subject": scene.objects.index(o) if t != "same-colour" else None}
     return Example([scene], [("user", q), ("assistant", a)], meta={"program": program, "n_objects": count(scene)})

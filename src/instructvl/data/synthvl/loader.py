@@ -106,14 +106,23 @@ def split_path(root: str | Path, name: str, split: str) -> Path:
     return Path(root) / name / f"{split}.jsonl"
 
 
-def load_raw(root: str | Path, name: str, split: str, *, strict: bool = False,
-             check_images: bool = True) -> tuple[list[Sample], LoadReport]:
+def load_raw(
+    root: str | Path, name: str, split: str, *, strict: bool = False, check_images: bool = True
+) -> tuple[list[Sample], LoadReport]:
     """Raw samples of one dataset split, and the load report."""
     return read_jsonl(split_path(root, name, split), strict=strict, check_images=check_images)
 
 
-def load_split(root: str | Path, name: str, split: str, *, mode: str = "instruction", seed: int = 0,
-               strict: bool = False, with_target: bool | None = None) -> list[Sample]:
+def load_split(
+    root: str | Path,
+    name: str,
+    split: str,
+    *,
+    mode: str = "instruction",
+    seed: int = 0,
+    strict: bool = False,
+    with_target: bool | None = None,
+) -> list[Sample]:
     """Formatted samples of one dataset split (the call training and evaluation use).
 
     `with_target` defaults to True for "train" and False otherwise (evaluation prompts

@@ -5,11 +5,20 @@ questions answerable from a scene, VQA-style reference sets and multiple-choice 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from instructvl.data.synthvl.scenes import (
-    HELD_IN_COLOURS, NUMBER_WORDS, SHAPES, Obj, Scene, count, plural, position_word, size_word,
+    HELD_IN_COLOURS,
+    NUMBER_WORDS,
+    SHAPES,
+    Obj,
+    Scene,
+    count,
+    plural,
+    position_word,
+    size_word,
     unique_objects,
 )
 
@@ -43,11 +52,18 @@ def article(phrase: str) -> str:
     return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
 
 
-def qa_example(scene: Scene, question: str, answer: str, program: dict[str, Any],
-               references: list[str] | None = None, **kw: Any) -> Example:
+def qa_example(
+    scene: Scene, question: str, answer: str, program: dict[str, Any], references: list[str] | None = None, **kw: Any
+) -> Example:
     """An Example for a single question about one scene."""
-    return Example([scene], [("user", question), ("assistant", answer)], answer=answer,
-                   references=references, meta={"program": program, **kw.pop("meta", {})}, **kw)
+    return Example(
+        [scene],
+        [("user", question), ("assistant", answer)],
+        answer=answer,
+        references=references,
+        meta={"program": program, **kw.pop("meta", {})},
+        **kw,
+    )
 
 
 # --- attribute questions ----------------------------------------------------------------
@@ -55,8 +71,11 @@ def qa_example(scene: Scene, question: str, answer: str, program: dict[str, Any]
 ATTRIBUTE_TYPES = ("colour", "shape", "count", "exists", "position", "size")
 _PHRASES = {
     "colour": ("What colour is the {kind}?", "What is the colour of the {kind}?", "Which colour is the {kind}?"),
-    "shape": ("What shape is the {colour} object?", "What is the shape of the {colour} object?",
-              "Which shape is {colour}?"),
+    "shape": (
+        "What shape is the {colour} object?",
+        "What is the shape of the {colour} object?",
+        "Which shape is {colour}?",
+    ),
     "count": ("How many {kinds} are there?", "How many {kinds} are in the image?", "What is the number of {kinds}?"),
     "exists": ("Is there {a_obj}?", "Is there {a_obj} in the image?", "Can you see {a_obj}?"),
     "position": ("Where is the {obj}?", "In which part of the image is the {obj}?", "Where is the {obj} located?"),
@@ -79,9 +98,13 @@ def answer_attribute(scene: Scene, program: dict[str, Any]) -> str:
     return position_word(target, scene) if t == "position" else size_word(target, scene)
 
 
-def attribute_question(rng: random.Random, scene: Scene, types: tuple[str, ...] = ATTRIBUTE_TYPES,
-                       kinds: tuple[str, ...] = SHAPES, colours: tuple[str, ...] = HELD_IN_COLOURS
-                       ) -> tuple[str, str, dict[str, Any]]:
+def attribute_question(
+    rng: random.Random,
+    scene: Scene,
+    types: tuple[str, ...] = ATTRIBUTE_TYPES,
+    kinds: tuple[str, ...] = SHAPES,
+    colours: tuple[str, ...] = HELD_IN_COLOURS,
+) -> tuple[str, str, dict[str, Any]]:
     """A random question about one attribute, its answer and its program.
 
     Only unambiguous questions are asked: "the <kind>" names exactly one object.
@@ -109,18 +132,31 @@ def attribute_question(rng: random.Random, scene: Scene, types: tuple[str, ...] 
         break
     kind, colour = program.get("kind", ""), program.get("colour", "")
     obj = f"{colour} {kind}".strip() if t in ("position", "size") and count(scene, kind=kind) > 1 else kind
-    question = rng.choice(_PHRASES[t]).format(kind=kind, colour=colour, kinds=plural(kind, 2),
-                                              a_obj=article(f"{colour} {kind}"), obj=obj)
+    question = rng.choice(_PHRASES[t]).format(
+        kind=kind, colour=colour, kinds=plural(kind, 2), a_obj=article(f"{colour} {kind}"), obj=obj
+    )
     return question, answer_attribute(scene, program), program
 
 
 # --- references and options ------------------------------------------------------------
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
-    "purple": ("violet",), "gray": ("grey",), "square": ("box", "rectangle"), "circle": ("round", "ball"),
-    "diamond": ("rhombus",), "star": ("star shape",), "yes": ("yeah", "yes it is"), "no": ("nope", "no it is not"),
-    "large": ("big",), "small": ("tiny", "little"), "medium": ("medium sized",), "center": ("middle",),
-    "left": ("on the left",), "right": ("on the right",), "top": ("at the top",), "bottom": ("at the bottom",),
+    "purple": ("violet",),
+    "gray": ("grey",),
+    "square": ("box", "rectangle"),
+    "circle": ("round", "ball"),
+    "diamond": ("rhombus",),
+    "star": ("star shape",),
+    "yes": ("yeah", "yes it is"),
+    "no": ("nope", "no it is not"),
+    "large": ("big",),
+    "small": ("tiny", "little"),
+    "medium": ("medium sized",),
+    "center": ("middle",),
+    "left": ("on the left",),
+    "right": ("on the right",),
+    "top": ("at the top",),
+    "bottom": ("at the bottom",),
     "unanswerable": ("unsuitable",),
 }
 SYNONYMS.update({str(n): (w,) for n, w in enumerate(NUMBER_WORDS)})
@@ -159,5 +195,5 @@ def describe(o: Obj, scene: Scene, with_size: bool = False, with_position: bool 
 
 
 def join_phrases(parts: list[str]) -> str:
-    """"a, b and c"."""
+    """ "a, b and c"."""
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]

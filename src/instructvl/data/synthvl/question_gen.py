@@ -20,8 +20,12 @@ def question_generation(source: Generator) -> Generator:
     def gen(rng: random.Random, size: int) -> Example:
         ex = source(rng, size)
         (_, question), (_, answer) = ex.turns
-        return Example(ex.scenes, [("user", answer), ("assistant", question)], references=[question],
-                       meta={**ex.meta, "qa_answer": answer})
+        return Example(
+            ex.scenes,
+            [("user", answer), ("assistant", question)],
+            references=[question],
+            meta={**ex.meta, "qa_answer": answer},
+        )
 
     gen.__doc__ = f"question generation from {source.__name__}: answer in, question out."
     gen.__name__ = f"qg_{source.__name__}"

@@ -12,15 +12,39 @@ from typing import Any
 
 from instructvl.data.synthvl.qa import Example, qa_example
 from instructvl.data.synthvl.scenes import (
-    HELD_IN_COLOURS, Obj, Scene, add_sign, random_scene,
+    HELD_IN_COLOURS,
+    Obj,
+    Scene,
+    add_sign,
+    random_scene,
 )
 
-TITLES = ("Silent Sea", "Red River", "Night Owl", "Old Roads", "Deep Woods", "Lost City", "Iron Gate",
-          "Blue Hill", "Cold Star", "Dark Lake", "Wild Sky", "Bright Day", "Stone Path", "Last Ship")
+TITLES = (
+    "Silent Sea",
+    "Red River",
+    "Night Owl",
+    "Old Roads",
+    "Deep Woods",
+    "Lost City",
+    "Iron Gate",
+    "Blue Hill",
+    "Cold Star",
+    "Dark Lake",
+    "Wild Sky",
+    "Bright Day",
+    "Stone Path",
+    "Last Ship",
+)
 FIRST = ("Ann", "Bo", "Cy", "Dee", "Eli", "Flo", "Gus", "Ida", "Jo", "Kai", "Lu", "Max", "Ned", "Ola")
 LAST = ("Lee", "Ray", "Fox", "Hale", "Moss", "Kent", "Ives", "Park", "Webb", "Dunn", "Ford", "Lowe")
-GENRES = {"heart": "romance", "flame": "thriller", "leaf": "gardening", "sun": "travel", "bolt": "science",
-          "moon": "fantasy"}
+GENRES = {
+    "heart": "romance",
+    "flame": "thriller",
+    "leaf": "gardening",
+    "sun": "travel",
+    "bolt": "science",
+    "moon": "fantasy",
+}
 """cover symbol -> genre."""
 
 
@@ -49,15 +73,26 @@ def gen_ocrvqa(rng: random.Random, size: int) -> Example:
     scene.objects = [
         Obj("text", ink, round(10 * k), size // 2, round(12 * k), text=rng.choice(TITLES), role="title"),
         Obj(symbol, rng.choice(HELD_IN_COLOURS[:6]), round(20 * k), size // 2, round(33 * k)),
-        Obj("text", ink, round(9 * k), size // 2, round(53 * k), text=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
-            role="author"),
+        Obj(
+            "text",
+            ink,
+            round(9 * k),
+            size // 2,
+            round(53 * k),
+            text=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+            role="author",
+        ),
     ]
     t = rng.choice(["title", "author", "genre", "is-genre"])
     program: dict[str, Any] = {"type": t}
     if t == "is-genre":
         program["genre"] = GENRES[symbol] if rng.random() < 0.5 else rng.choice(list(GENRES.values()))
-    q = {"title": "What is the title of this book?", "author": "Who wrote this book?",
-         "genre": "What is the genre of this book?", "is-genre": f"Is this a {program.get('genre')} book?"}[t]
+    q = {
+        "title": "What is the title of this book?",
+        "author": "Who wrote this book?",
+        "genre": "What is the genre of this book?",
+        "is-genre": f"Is this a {program.get('genre')} book?",
+    }[t]
     ocr = cover_field(scene, "title").split() + cover_field(scene, "author").split()
     return qa_example(scene, q, answer_ocrvqa(scene, program), program, ocr_tokens=ocr)
 

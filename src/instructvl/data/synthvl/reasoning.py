@@ -12,8 +12,19 @@ from typing import Any
 
 from instructvl.data.synthvl.qa import Example, options, qa_example
 from instructvl.data.synthvl.scenes import (
-    HELD_IN_COLOURS, ICONS, OPPOSITE, RELATIONS, SHAPES, Obj, Scene, count, place, plural, random_scene,
-    relation_holds, sample_size,
+    HELD_IN_COLOURS,
+    ICONS,
+    OPPOSITE,
+    RELATIONS,
+    SHAPES,
+    Obj,
+    Scene,
+    count,
+    place,
+    plural,
+    random_scene,
+    relation_holds,
+    sample_size,
 )
 
 # --- gqa --------------------------------------------------------------------------------
@@ -157,4 +168,3 @@ def gen_iconqa(rng: random.Random, size: int) -> Example:
     a = answer_iconqa(scene, program)
     pool = [str(int(a) + d) for d in range(-3, 4) if int(a) + d >= 0]
     return qa_example(scene, q, a, program, candidates=options(rng, a, pool))
-

@@ -9,8 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from instructvl.data.synthvl import (
-    captioning, classification, dialog, image_qa, knowledge, llava, question_gen, reading_qa, reasoning,
-    text_captioning, video,
+    captioning,
+    classification,
+    dialog,
+    image_qa,
+    knowledge,
+    llava,
+    question_gen,
+    reading_qa,
+    reasoning,
+    text_captioning,
+    video,
 )
 from instructvl.data.synthvl.qa import Generator
 from instructvl.errors import InstructVLError
@@ -24,10 +33,10 @@ class DatasetSpec:
 
     name: str
     category: str
-    split: str          # HELD_IN or HELD_OUT
-    metric: str         # a name in instructvl.eval.metrics.METRICS
-    output: str         # "generate" or "rank"
-    task: str           # template task type (a YAML file under data/templates/)
+    split: str  # HELD_IN or HELD_OUT
+    metric: str  # a name in instructvl.eval.metrics.METRICS
+    output: str  # "generate" or "rank"
+    task: str  # template task type (a YAML file under data/templates/)
     generator: Generator
     size_factor: float = 1.0
 

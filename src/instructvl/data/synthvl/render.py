@@ -40,8 +40,10 @@ def _star(cx: float, cy: float, r: float, points: int = 5) -> list[tuple[float, 
 
 
 def _regular(cx: float, cy: float, r: float, n: int, start: float = -math.pi / 2):
-    return [(cx + r * math.cos(start + 2 * math.pi * i / n), cy + r * math.sin(start + 2 * math.pi * i / n))
-            for i in range(n)]
+    return [
+        (cx + r * math.cos(start + 2 * math.pi * i / n), cy + r * math.sin(start + 2 * math.pi * i / n))
+        for i in range(n)
+    ]
 
 
 def _draw_mask(d: ImageDraw.ImageDraw, kind: str, x0: float, y0: float, s: float) -> None:
@@ -67,8 +69,10 @@ def _draw_mask(d: ImageDraw.ImageDraw, kind: str, x0: float, y0: float, s: float
         d.rectangle([cx - w / 2, y0, cx + w / 2, y1], fill=on)
         d.rectangle([x0, cy - w / 2, x1, cy + w / 2], fill=on)
     elif kind == "trapezoid":
-        d.polygon([(x0 + s * 0.25, y0 + s * 0.2), (x1 - s * 0.25, y0 + s * 0.2), (x1, y1 - s * 0.2),
-                   (x0, y1 - s * 0.2)], fill=on)
+        d.polygon(
+            [(x0 + s * 0.25, y0 + s * 0.2), (x1 - s * 0.25, y0 + s * 0.2), (x1, y1 - s * 0.2), (x0, y1 - s * 0.2)],
+            fill=on,
+        )
     elif kind == "moon":
         d.ellipse([x0, y0, x1, y1], fill=on)
         d.ellipse([x0 + s * 0.35, y0 - s * 0.1, x1 + s * 0.35, y1 - s * 0.1], fill=off)
@@ -80,33 +84,70 @@ def _draw_mask(d: ImageDraw.ImageDraw, kind: str, x0: float, y0: float, s: float
         d.ellipse([cx - s * 0.28, cy - s * 0.28, cx + s * 0.28, cy + s * 0.28], fill=on)
         for i in range(8):
             a = i * math.pi / 4
-            d.line([(cx + r * 0.4 * math.cos(a), cy + r * 0.4 * math.sin(a)),
-                    (cx + r * math.cos(a), cy + r * math.sin(a))], fill=on, width=max(1, round(s / 10)))
+            d.line(
+                [
+                    (cx + r * 0.4 * math.cos(a), cy + r * 0.4 * math.sin(a)),
+                    (cx + r * math.cos(a), cy + r * math.sin(a)),
+                ],
+                fill=on,
+                width=max(1, round(s / 10)),
+            )
     elif kind == "drop":
         d.ellipse([x0 + s * 0.15, y0 + s * 0.3, x1 - s * 0.15, y1], fill=on)
         d.polygon([(cx, y0), (x0 + s * 0.17, y0 + s * 0.62), (x1 - s * 0.17, y0 + s * 0.62)], fill=on)
     elif kind == "bolt":
-        d.polygon([(x0 + s * 0.6, y0), (x0 + s * 0.2, y0 + s * 0.55), (x0 + s * 0.48, y0 + s * 0.55),
-                   (x0 + s * 0.35, y1), (x0 + s * 0.82, y0 + s * 0.4), (x0 + s * 0.54, y0 + s * 0.4)], fill=on)
+        d.polygon(
+            [
+                (x0 + s * 0.6, y0),
+                (x0 + s * 0.2, y0 + s * 0.55),
+                (x0 + s * 0.48, y0 + s * 0.55),
+                (x0 + s * 0.35, y1),
+                (x0 + s * 0.82, y0 + s * 0.4),
+                (x0 + s * 0.54, y0 + s * 0.4),
+            ],
+            fill=on,
+        )
     elif kind == "leaf":
-        pts = [(x0 + s * (0.15 + 0.7 * t) - s * 0.28 * math.sin(math.pi * t),
-                y1 - s * (0.15 + 0.7 * t) - s * 0.28 * math.sin(math.pi * t)) for t in np.linspace(0, 1, 9)]
-        pts += [(x0 + s * (0.15 + 0.7 * t) + s * 0.28 * math.sin(math.pi * t),
-                 y1 - s * (0.15 + 0.7 * t) + s * 0.28 * math.sin(math.pi * t)) for t in np.linspace(1, 0, 9)]
+        pts = [
+            (
+                x0 + s * (0.15 + 0.7 * t) - s * 0.28 * math.sin(math.pi * t),
+                y1 - s * (0.15 + 0.7 * t) - s * 0.28 * math.sin(math.pi * t),
+            )
+            for t in np.linspace(0, 1, 9)
+        ]
+        pts += [
+            (
+                x0 + s * (0.15 + 0.7 * t) + s * 0.28 * math.sin(math.pi * t),
+                y1 - s * (0.15 + 0.7 * t) + s * 0.28 * math.sin(math.pi * t),
+            )
+            for t in np.linspace(1, 0, 9)
+        ]
         d.polygon(pts, fill=on)
         d.line([(x0, y1), (cx, cy)], fill=on, width=max(1, round(s / 12)))
     elif kind == "snowflake":
         w = max(1, round(s / 9))
         for i in range(3):
             a = i * math.pi / 3
-            d.line([(cx - r * math.cos(a), cy - r * math.sin(a)), (cx + r * math.cos(a), cy + r * math.sin(a))],
-                   fill=on, width=w)
+            d.line(
+                [(cx - r * math.cos(a), cy - r * math.sin(a)), (cx + r * math.cos(a), cy + r * math.sin(a))],
+                fill=on,
+                width=w,
+            )
         d.ellipse([cx - s * 0.12, cy - s * 0.12, cx + s * 0.12, cy + s * 0.12], fill=on)
     elif kind == "flame":
         d.ellipse([x0 + s * 0.15, y0 + s * 0.45, x1 - s * 0.15, y1], fill=on)
-        d.polygon([(x0 + s * 0.15, y0 + s * 0.7), (x0 + s * 0.1, y0 + s * 0.25), (x0 + s * 0.35, y0 + s * 0.45),
-                   (cx, y0), (x1 - s * 0.35, y0 + s * 0.45), (x1 - s * 0.1, y0 + s * 0.25),
-                   (x1 - s * 0.15, y0 + s * 0.7)], fill=on)
+        d.polygon(
+            [
+                (x0 + s * 0.15, y0 + s * 0.7),
+                (x0 + s * 0.1, y0 + s * 0.25),
+                (x0 + s * 0.35, y0 + s * 0.45),
+                (cx, y0),
+                (x1 - s * 0.35, y0 + s * 0.45),
+                (x1 - s * 0.1, y0 + s * 0.25),
+                (x1 - s * 0.15, y0 + s * 0.7),
+            ],
+            fill=on,
+        )
     else:
         raise ValueError(f"cannot draw kind {kind!r}")
 

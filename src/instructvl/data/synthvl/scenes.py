@@ -12,7 +12,6 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-
 # --- vocabularies ---------------------------------------------------------------------
 
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -49,8 +48,28 @@ NOVEL_WORDS = NOVEL_COLOURS + NOVEL_SHAPES
 SIDES = {"triangle": 3, "square": 4, "diamond": 4, "pentagon": 5, "hexagon": 6}
 SIZE_WORDS = ("small", "medium", "large")
 SIZE_FRACTIONS = {"small": (0.16, 0.22), "medium": (0.27, 0.33), "large": (0.38, 0.45)}
-WORDS = ("CAT", "DOG", "SUN", "STOP", "OPEN", "SALE", "EXIT", "PARK", "BOOK", "MILK",
-         "TAXI", "CAFE", "HOME", "BUS", "FISH", "TREE", "LAKE", "ROAD", "BANK", "SHOP")
+WORDS = (
+    "CAT",
+    "DOG",
+    "SUN",
+    "STOP",
+    "OPEN",
+    "SALE",
+    "EXIT",
+    "PARK",
+    "BOOK",
+    "MILK",
+    "TAXI",
+    "CAFE",
+    "HOME",
+    "BUS",
+    "FISH",
+    "TREE",
+    "LAKE",
+    "ROAD",
+    "BANK",
+    "SHOP",
+)
 
 
 @dataclass
@@ -102,7 +121,7 @@ class Scene:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Scene":
+    def from_dict(cls, d: dict[str, Any]) -> Scene:
         """Inverse of `to_dict`."""
         data = dict(d)
         data["objects"] = [Obj(**o) for o in d.get("objects", [])]
@@ -113,7 +132,7 @@ class Scene:
 
 
 def size_word(o: Obj, scene: Scene) -> str:
-    """"small", "medium" or "large" from the object's size relative to the scene width."""
+    """ "small", "medium" or "large" from the object's size relative to the scene width."""
     frac = o.size / scene.width
     if frac < 0.25:
         return "small"
@@ -157,12 +176,24 @@ def clear_relation(a: Obj, b: Obj, rng: random.Random, margin: int = 8) -> str |
 
 def count(scene: Scene, kind: str | None = None, colour: str | None = None) -> int:
     """How many objects match `kind` and/or `colour`."""
-    return sum(1 for o in scene.objects
-               if (kind is None or o.kind == kind) and (colour is None or o.colour == colour))
+    return sum(1 for o in scene.objects if (kind is None or o.kind == kind) and (colour is None or o.colour == colour))
 
 
-NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight",
-                "nine", "ten", "eleven", "twelve")
+NUMBER_WORDS = (
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+)
 
 
 def plural(noun: str, n: int) -> str:
@@ -183,8 +214,7 @@ def sample_size(rng: random.Random, width: int, word: str | None = None) -> int:
     return max(6, round(rng.uniform(lo, hi) * width))
 
 
-def place(rng: random.Random, scene: Scene, size: int, avoid: bool = True,
-          tries: int = 40) -> tuple[int, int]:
+def place(rng: random.Random, scene: Scene, size: int, avoid: bool = True, tries: int = 40) -> tuple[int, int]:
     """A centre for an object of `size` inside the scene; with `avoid`, away from others."""
     half = size // 2 + 1
     best, best_gap = None, -1e9
@@ -201,17 +231,23 @@ def place(rng: random.Random, scene: Scene, size: int, avoid: bool = True,
     return best  # type: ignore[return-value]
 
 
-def random_scene(rng: random.Random, width: int = 64, height: int | None = None,
-                 n_objects: tuple[int, int] = (1, 4), kinds: tuple[str, ...] = SHAPES,
-                 colours: tuple[str, ...] = HELD_IN_COLOURS, distinct: bool = True,
-                 overlap_p: float = 0.2, background: str | None = None,
-                 style: str = "plain") -> Scene:
+def random_scene(
+    rng: random.Random,
+    width: int = 64,
+    height: int | None = None,
+    n_objects: tuple[int, int] = (1, 4),
+    kinds: tuple[str, ...] = SHAPES,
+    colours: tuple[str, ...] = HELD_IN_COLOURS,
+    distinct: bool = True,
+    overlap_p: float = 0.2,
+    background: str | None = None,
+    style: str = "plain",
+) -> Scene:
     """A scene of random objects; with `distinct`, no two share (colour, kind).
 
     With probability `overlap_p` an object may be placed over earlier ones.
     """
-    scene = Scene(width=width, height=height or width, style=style,
-                  background=background or rng.choice(BACKGROUNDS))
+    scene = Scene(width=width, height=height or width, style=style, background=background or rng.choice(BACKGROUNDS))
     n = rng.randint(*n_objects)
     used: set[tuple[str, str]] = set()
     while len(scene.objects) < n:
@@ -225,8 +261,9 @@ def random_scene(rng: random.Random, width: int = 64, height: int | None = None,
     return scene
 
 
-def add_sign(rng: random.Random, scene: Scene, words: tuple[str, ...] = WORDS,
-             colours: tuple[str, ...] = HELD_IN_COLOURS) -> Obj:
+def add_sign(
+    rng: random.Random, scene: Scene, words: tuple[str, ...] = WORDS, colours: tuple[str, ...] = HELD_IN_COLOURS
+) -> Obj:
     """Adds a sign with a random word (and a colour not yet used by a sign) and returns it."""
     size = max(14, round(scene.width * rng.uniform(0.3, 0.36)))
     x, y = place(rng, scene, size + scene.width // 8)
@@ -246,7 +283,7 @@ def unique_objects(scene: Scene) -> list[Obj]:
 def visible_fraction(o: Obj, scene: Scene) -> float:
     """The share of `o`'s box not covered by later objects' boxes or the occluder (approx.)."""
     x0, y0, x1, y1 = o.bbox
-    covers = [p.bbox for p in scene.objects[scene.objects.index(o) + 1:]]
+    covers = [p.bbox for p in scene.objects[scene.objects.index(o) + 1 :]]
     if scene.degrade.get("occluder"):
         covers.append(tuple(scene.degrade["occluder"]))
     total = hidden = 0

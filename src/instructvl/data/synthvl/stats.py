@@ -29,12 +29,23 @@ def suite_stats(root: str | Path, rule: str = "sqrt", factors: dict[str, float] 
     rows = []
     for name, d in manifest["datasets"].items():
         lengths = answer_lengths(root, name, list(d["sizes"]))
-        rows.append({
-            "name": name, "category": d["category"], "split": d["split"], "metric": d["metric"],
-            "output": d["output"], "task": d["task"], "size": d["size"], "sizes": d["sizes"],
-            "probability": probs.get(name), "templates": len(load_templates(d["task"]).templates),
-            "answer_words": {"mean": round(statistics.fmean(lengths), 2) if lengths else 0.0,
-                             "median": statistics.median(lengths) if lengths else 0,
-                             "max": max(lengths, default=0)},
-        })
+        rows.append(
+            {
+                "name": name,
+                "category": d["category"],
+                "split": d["split"],
+                "metric": d["metric"],
+                "output": d["output"],
+                "task": d["task"],
+                "size": d["size"],
+                "sizes": d["sizes"],
+                "probability": probs.get(name),
+                "templates": len(load_templates(d["task"]).templates),
+                "answer_words": {
+                    "mean": round(statistics.fmean(lengths), 2) if lengths else 0.0,
+                    "median": statistics.median(lengths) if lengths else 0,
+                    "max": max(lengths, default=0),
+                },
+            }
+        )
     return {"root": str(root), "rule": rule, "seed": manifest["seed"], "scale": manifest["scale"], "datasets": rows}

@@ -26,16 +26,25 @@ DEFAULT_FACTORS = {"okvqa": 2.0, "aokvqa": 0.5}
 """InstructBLIP's manual adjustments: OKVQA up, A-OKVQA (multiple choice) down."""
 
 
-def mixture_entries(root: str | Path, names: list[str] | None = None, *, factors: dict[str, float] | None = None,
-                    weights: dict[str, float] | None = None, mode: str = "instruction",
-                    split: str = "train") -> list[MixtureEntry]:
+def mixture_entries(
+    root: str | Path,
+    names: list[str] | None = None,
+    *,
+    factors: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None,
+    mode: str = "instruction",
+    split: str = "train",
+) -> list[MixtureEntry]:
     """Mixture entries for a generated suite: by default every held-in dataset (caption
     datasets only in caption-only mode); a held-out name gives an error later."""
     datasets = load_manifest(root)["datasets"]
     factors = DEFAULT_FACTORS if factors is None else factors
     if names is None:
-        names = [n for n, d in datasets.items() if d["split"] == "held-in"
-                 and (mode != "caption-only" or d["task"] in CAPTION_TASKS)]
+        names = [
+            n
+            for n, d in datasets.items()
+            if d["split"] == "held-in" and (mode != "caption-only" or d["task"] in CAPTION_TASKS)
+        ]
     entries = []
     for n in names:
         if n not in datasets:
@@ -43,14 +52,28 @@ def mixture_entries(root: str | Path, names: list[str] | None = None, *, factors
         d = datasets[n]
         if mode == "caption-only" and d["task"] not in CAPTION_TASKS:
             raise InstructVLError(f"caption-only mixtures take caption datasets only; {n!r} is a {d['task']!r} task")
-        entries.append(MixtureEntry(n, d["sizes"].get(split, 0) if d["split"] == "held-in" else d["size"],
-                                    factors.get(n, 1.0), (weights or {}).get(n), d["split"] == "held-out"))
+        entries.append(
+            MixtureEntry(
+                n,
+                d["sizes"].get(split, 0) if d["split"] == "held-in" else d["size"],
+                factors.get(n, 1.0),
+                (weights or {}).get(n),
+                d["split"] == "held-out",
+            )
+        )
     return entries
 
 
-def training_mixture(root: str | Path, names: list[str] | None = None, *, rule: str = "sqrt", seed: int = 0,
-                     factors: dict[str, float] | None = None, weights: dict[str, float] | None = None,
-                     mode: str = "instruction") -> MixtureSampler:
+def training_mixture(
+    root: str | Path,
+    names: list[str] | None = None,
+    *,
+    rule: str = "sqrt",
+    seed: int = 0,
+    factors: dict[str, float] | None = None,
+    weights: dict[str, float] | None = None,
+    mode: str = "instruction",
+) -> MixtureSampler:
     """A `MixtureSampler` over the suite's training splits (errors on held-out names)."""
     entries = mixture_entries(root, names, factors=factors, weights=weights, mode=mode)
     if weights is not None:
@@ -67,19 +90,36 @@ class TrainingStream:
     example seen again in a later epoch usually gets another instruction.
     """
 
-    def __init__(self, sampler: MixtureSampler, data: dict[str, list[Sample]], mode: str = "instruction",
-                 seed: int = 0, reports: list[LoadReport] | None = None):
+    def __init__(
+        self,
+        sampler: MixtureSampler,
+        data: dict[str, list[Sample]],
+        mode: str = "instruction",
+        seed: int = 0,
+        reports: list[LoadReport] | None = None,
+    ):
         for name, size in sampler.sizes.items():
             if len(data.get(name, [])) != size:
-                raise InstructVLError(f"{name}: sampler expects {size} samples, {len(data.get(name, []))} loaded "
-                                      "(see the load report for skipped lines)")
+                raise InstructVLError(
+                    f"{name}: sampler expects {size} samples, {len(data.get(name, []))} loaded "
+                    "(see the load report for skipped lines)"
+                )
         self.sampler, self.data, self.mode, self.seed = sampler, data, mode, seed
         self.reports = reports or []
 
     @classmethod
-    def open(cls, root: str | Path, names: list[str] | None = None, *, mode: str = "instruction", seed: int = 0,
-             rule: str = "sqrt", factors: dict[str, float] | None = None,
-             weights: dict[str, float] | None = None, strict: bool = False) -> "TrainingStream":
+    def open(
+        cls,
+        root: str | Path,
+        names: list[str] | None = None,
+        *,
+        mode: str = "instruction",
+        seed: int = 0,
+        rule: str = "sqrt",
+        factors: dict[str, float] | None = None,
+        weights: dict[str, float] | None = None,
+        strict: bool = False,
+    ) -> TrainingStream:
         """Loads the train splits of a suite and builds its mixture; skipped lines shrink a
         dataset's size in the mixture (and are listed in `reports`)."""
         entries = mixture_entries(root, names, factors=factors, weights=weights, mode=mode)

@@ -20,11 +20,17 @@ def gen_textcaps(rng: random.Random, size: int) -> Example:
     pos = position_word(s, scene)
     where = "in the center" if pos == "center" else f"at the {pos}"
     a_sign = article(f"{s.colour} sign")
-    refs = [f"{a_sign} that says {s.text}", f"a sign with the word {s.text} on it",
-            f"the word {s.text} written on {a_sign} {where}", f"{a_sign} reading {s.text}"]
+    refs = [
+        f"{a_sign} that says {s.text}",
+        f"a sign with the word {s.text} on it",
+        f"the word {s.text} written on {a_sign} {where}",
+        f"{a_sign} reading {s.text}",
+    ]
     if others:
-        refs += [f"{a_sign} that says {s.text} next to {join_phrases(others)}",
-                 f"{join_phrases(others)} and a sign saying {s.text}"]
+        refs += [
+            f"{a_sign} that says {s.text} next to {join_phrases(others)}",
+            f"{join_phrases(others)} and a sign saying {s.text}",
+        ]
     else:
         refs += [f"{article(s.colour)} {s.text} sign on {article(scene.background)} background"]
     rng.shuffle(refs)

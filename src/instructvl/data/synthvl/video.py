@@ -71,9 +71,14 @@ def random_video(rng: random.Random, size: int, actions: tuple[str, ...] = ACTIO
 
 def action_phrase(event: dict[str, Any]) -> str:
     """What the object does: "moving left", "growing", "changing colour", ..."""
-    return {"move": f"moving {event.get('direction')}", "grow": "growing", "shrink": "shrinking",
-            "recolour": f"turning {event.get('to_colour')}", "appear": "appearing",
-            "disappear": "disappearing"}[event["type"]]
+    return {
+        "move": f"moving {event.get('direction')}",
+        "grow": "growing",
+        "shrink": "shrinking",
+        "recolour": f"turning {event.get('to_colour')}",
+        "appear": "appearing",
+        "disappear": "disappearing",
+    }[event["type"]]
 
 
 def _video_example(base: Scene, event: dict, q: str, a: str, program: dict, **kw: Any) -> Example:
@@ -100,17 +105,26 @@ def gen_msrvtt(rng: random.Random, size: int) -> Example:
     o = base.objects[event["object"]]
     t = event["type"]
     if t == "recolour":
-        q, a = rng.choice([(f"What colour does the {o.kind} turn?", event["to_colour"]),
-                           (f"What colour is the {o.kind} at the start?", o.colour)])
+        q, a = rng.choice(
+            [
+                (f"What colour does the {o.kind} turn?", event["to_colour"]),
+                (f"What colour is the {o.kind} at the start?", o.colour),
+            ]
+        )
     else:
         verb = {"move": "moves", "appear": "appears", "disappear": "disappears", "grow": "gets bigger"}[t]
         q, a = f"What shape {verb} in the video?", o.kind
     return _video_example(base, event, q, a, {"type": "change", "object": event["object"]})
 
 
-IVQA_SYNONYMS = {"moving": ("going", "sliding"), "growing": ("getting bigger", "expanding"),
-                 "shrinking": ("getting smaller", "contracting"), "appearing": ("showing up",),
-                 "disappearing": ("vanishing",), "turning": ("changing to",)}
+IVQA_SYNONYMS = {
+    "moving": ("going", "sliding"),
+    "growing": ("getting bigger", "expanding"),
+    "shrinking": ("getting smaller", "contracting"),
+    "appearing": ("showing up",),
+    "disappearing": ("vanishing",),
+    "turning": ("changing to",),
+}
 
 
 def gen_ivqa(rng: random.Random, size: int) -> Example:

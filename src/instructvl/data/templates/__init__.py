@@ -48,11 +48,15 @@ def _check(task: str, data: object, source: str) -> TemplateSet:
             raise InstructVLError(f"{source}: template {t!r} uses unknown placeholders {sorted(names - PLACEHOLDERS)}")
     if data.get("apply_to", "first") not in ("first", "last"):
         raise InstructVLError(f"{source}: apply_to must be 'first' or 'last'")
-    return TemplateSet(task=data.get("task", task), templates=templates,
-                       apply_to=data.get("apply_to", "first"), short_answer=bool(data.get("short_answer", False)))
+    return TemplateSet(
+        task=data.get("task", task),
+        templates=templates,
+        apply_to=data.get("apply_to", "first"),
+        short_answer=bool(data.get("short_answer", False)),
+    )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_templates(task: str) -> TemplateSet:
     """The template set of task type `task` (templates/<task>.yaml); unknown tasks are errors."""
     res = resources.files(__name__).joinpath(f"{task}.yaml")

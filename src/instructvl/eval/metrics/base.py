@@ -41,9 +41,7 @@ def check_pairs(metric: str, predictions: Any, references: Any) -> None:
     """Raise unless predictions and references are equally long, non-empty sequences."""
     for what, value in (("predictions", predictions), ("references", references)):
         if isinstance(value, (str, bytes)) or not isinstance(value, (Sequence, np.ndarray)):
-            raise InstructVLError(
-                f"{metric}: {what} must be a list (one entry per sample), got {type(value).__name__}"
-            )
+            raise InstructVLError(f"{metric}: {what} must be a list (one entry per sample), got {type(value).__name__}")
     if len(predictions) != len(references):
         raise InstructVLError(
             f"{metric}: {len(predictions)} predictions but {len(references)} references; "

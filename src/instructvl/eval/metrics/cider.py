@@ -84,10 +84,7 @@ def cider_d(
     check_pairs("cider", predictions, references)
     split = ptb_tokenize if tokenize else str.split
     hyps = [_ngrams(split(check_text("cider", i, "prediction", p)), n) for i, p in enumerate(predictions)]
-    refs = [
-        [_ngrams(split(r), n) for r in check_reference_list("cider", i, rs)]
-        for i, rs in enumerate(references)
-    ]
+    refs = [[_ngrams(split(r), n) for r in check_reference_list("cider", i, rs)] for i, rs in enumerate(references)]
 
     doc_freq: Counter[NGram] = Counter()
     for image_refs in refs:

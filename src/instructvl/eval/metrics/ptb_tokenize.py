@@ -27,16 +27,24 @@ import re
 
 # Tokens pycocoevalcap removes after tokenising (compared after lower-casing).
 REMOVED_TOKENS = frozenset(
-    ["''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-",
-     ".", "?", "!", ",", ":", "-", "--", "...", ";"]
+    ["''", "'", "``", "`", "-LRB-", "-RRB-", "-LCB-", "-RCB-", ".", "?", "!", ",", ":", "-", "--", "...", ";"]
 )
 
 _BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
 
 _CHAR_MAP = {
-    "\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"',
-    "\u2014": " -- ", "\u2013": " -- ", "\u2026": "...",
-    "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4", "\u2153": "1/3", "\u2154": "2/3",
+    "\u2018": "'",
+    "\u2019": "'",
+    "\u201c": '"',
+    "\u201d": '"',
+    "\u2014": " -- ",
+    "\u2013": " -- ",
+    "\u2026": "...",
+    "\u00bd": "1/2",
+    "\u00bc": "1/4",
+    "\u00be": "3/4",
+    "\u2153": "1/3",
+    "\u2154": "2/3",
     "\u00a0": " ",
 }
 
@@ -72,7 +80,14 @@ _PATTERNS = [
 ]
 
 _SPLIT_WORDS = {
-    "cannot": 3, "gonna": 3, "wanna": 3, "gotta": 3, "gimme": 3, "lemme": 3, "'tis": 2, "'twas": 2,
+    "cannot": 3,
+    "gonna": 3,
+    "wanna": 3,
+    "gotta": 3,
+    "gimme": 3,
+    "lemme": 3,
+    "'tis": 2,
+    "'twas": 2,
 }
 # Clitics peeled off the end of a word: all lower, all upper, or capitalised.
 _CLITIC = re.compile(r"(?<=\w)(n't|N'T|'(?:s|m|d|ll|re|ve|n|S|M|D|LL|RE|VE|N|Ll|Re|Ve))$")

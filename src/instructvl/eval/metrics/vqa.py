@@ -54,8 +54,7 @@ def vqa_accuracy(
     """
     if reference_normalisation not in _REFERENCE_MODES:
         raise InstructVLError(
-            f"vqa_accuracy: reference_normalisation must be one of {_REFERENCE_MODES}, "
-            f"got {reference_normalisation!r}"
+            f"vqa_accuracy: reference_normalisation must be one of {_REFERENCE_MODES}, got {reference_normalisation!r}"
         )
     per_sample = []
     for pred, refs in _prepared("vqa_accuracy", predictions, references):

@@ -11,7 +11,9 @@ from instructvl.models.heads.projector import Projector
 from instructvl.models.heads.qformer import QFormerHead
 
 
-def build_head(cfg: HeadConfig, vision_width: int, vision_tokens: int, llm_width: int, seed: int) -> tuple[nn.Module, Projector]:
+def build_head(
+    cfg: HeadConfig, vision_width: int, vision_tokens: int, llm_width: int, seed: int
+) -> tuple[nn.Module, Projector]:
     """The head and projector for `cfg`: Q-Former + linear, or patch tokens + linear / mlp."""
     if cfg.uses_qformer:
         head: nn.Module = QFormerHead.build(cfg, vision_width, seed)

@@ -15,8 +15,16 @@ from instructvl.models import sources
 from instructvl.models.random_init import seeded
 
 _BERT_ARCH_KEYS = (
-    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size",
-    "hidden_act", "max_position_embeddings", "layer_norm_eps", "initializer_range", "pad_token_id",
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "hidden_act",
+    "max_position_embeddings",
+    "layer_norm_eps",
+    "initializer_range",
+    "pad_token_id",
 )
 
 
@@ -57,7 +65,7 @@ class QFormerHead(nn.Module):
         self.num_tokens = query_tokens.shape[1]
 
     @classmethod
-    def build(cls, cfg: HeadConfig, vision_width: int, seed: int) -> "QFormerHead":
+    def build(cls, cfg: HeadConfig, vision_width: int, seed: int) -> QFormerHead:
         """Builds the Q-Former; with `qformer_init`, copies BERT weights into it."""
         import transformers
 
@@ -91,7 +99,9 @@ class QFormerHead(nn.Module):
                 if dest not in target:
                     continue
                 if target[dest].shape != value.shape:
-                    raise InstructVLError(f"Q-Former init: {key} has shape {tuple(value.shape)}, expected {tuple(target[dest].shape)}")
+                    raise InstructVLError(
+                        f"Q-Former init: {key} has shape {tuple(value.shape)}, expected {tuple(target[dest].shape)}"
+                    )
                 mapped[dest] = value
         if not mapped:
             raise InstructVLError("Q-Former init: no BERT weight matched the Q-Former (is the checkpoint BERT-style?)")

@@ -10,4 +10,11 @@ from instructvl.models.interop.export import FORMATS, export
 from instructvl.models.interop.hf import from_transformers, is_transformers_checkpoint
 from instructvl.models.interop.lavis import LavisReport, load_lavis_state_dict
 
-__all__ = ["FORMATS", "LavisReport", "export", "from_transformers", "is_transformers_checkpoint", "load_lavis_state_dict"]
+__all__ = [
+    "FORMATS",
+    "LavisReport",
+    "export",
+    "from_transformers",
+    "is_transformers_checkpoint",
+    "load_lavis_state_dict",
+]

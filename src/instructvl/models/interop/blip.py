@@ -16,11 +16,24 @@ from instructvl.errors import InstructVLError
 from instructvl.models.interop.hf import image_token, load_head_weights
 
 QFORMER_KEYS = (
-    "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act",
-    "hidden_dropout_prob", "attention_probs_dropout_prob", "max_position_embeddings", "initializer_range",
-    "layer_norm_eps", "pad_token_id",
+    "vocab_size",
+    "hidden_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "intermediate_size",
+    "hidden_act",
+    "hidden_dropout_prob",
+    "attention_probs_dropout_prob",
+    "max_position_embeddings",
+    "initializer_range",
+    "layer_norm_eps",
+    "pad_token_id",
 )
-HEAD_RULES = [("qformer.", "head.qformer."), ("query_tokens", "head.query_tokens"), ("language_projection.", "projector.net.")]
+HEAD_RULES = [
+    ("qformer.", "head.qformer."),
+    ("query_tokens", "head.query_tokens"),
+    ("language_projection.", "projector.net."),
+]
 QFORMER_TOKENIZER_DIR = "qformer_tokenizer"
 
 
@@ -42,7 +55,9 @@ def model_config(folder: Path, hf_config) -> ModelConfig:
     if instruct:
         tokenizer_dir = folder / QFORMER_TOKENIZER_DIR
         if not tokenizer_dir.is_dir():
-            raise InstructVLError(f"{folder}: no {QFORMER_TOKENIZER_DIR}/ folder (the InstructBLIP processor's Q-Former tokenizer)")
+            raise InstructVLError(
+                f"{folder}: no {QFORMER_TOKENIZER_DIR}/ folder (the InstructBLIP processor's Q-Former tokenizer)"
+            )
         head["qformer_tokenizer"] = str(tokenizer_dir)
     seq2seq = not hf_config.use_decoder_only_language_model
     llm = {
@@ -54,7 +69,12 @@ def model_config(folder: Path, hf_config) -> ModelConfig:
         "processor_tokenization": True,
         "image_token": image_token(folder, hf_config),
     }
-    data = {"name": f"{hf_config.model_type}-{folder.name}", "vision": {"kind": "blip", "source": str(folder)}, "head": head, "llm": llm}
+    data = {
+        "name": f"{hf_config.model_type}-{folder.name}",
+        "vision": {"kind": "blip", "source": str(folder)},
+        "head": head,
+        "llm": llm,
+    }
     return validate(ModelConfig, data, f"(converted from {folder})")
 
 

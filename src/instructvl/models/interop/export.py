@@ -25,26 +25,43 @@ def _misfits(model, fmt: str) -> list[str]:
     out = []
     blip = fmt != "llava"
     if blip and cfg.vision.kind != "blip":
-        out.append(f"vision: a {cfg.vision.kind} tower (vision.kind) has no equivalent in {name}, which uses the BLIP ViT (vision.kind: blip)")
+        out.append(
+            f"vision: a {cfg.vision.kind} tower (vision.kind) has no equivalent in {name}, "
+            "which uses the BLIP ViT (vision.kind: blip)"
+        )
     if not blip and cfg.vision.kind not in ("clip", "siglip"):
         out.append(f"vision: a {cfg.vision.kind} tower has no equivalent in LLaVA (clip or siglip)")
     if blip and (cfg.vision.feature_layer != "last" or cfg.vision.drop_cls):
-        out.append(f"vision: {name} reads the tower's last layer with every token (vision.feature_layer: last, drop_cls: false)")
+        out.append(
+            f"vision: {name} reads the tower's last layer with every token "
+            "(vision.feature_layer: last, drop_cls: false)"
+        )
     if cfg.head.type != _HEADS[fmt]:
         out.append(f"head: a {cfg.head.type!r} head has no equivalent in {name} (head.type: {_HEADS[fmt]})")
     if cfg.head.pool != 1:
         out.append(f"head: pooling (head.pool={cfg.head.pool}) has no equivalent in {name}")
     if cfg.head.output_norm != "none":
-        out.append(f"projector: the RMS output norm (head.output_norm: {cfg.head.output_norm}) has no equivalent in {name}")
+        out.append(
+            f"projector: the RMS output norm (head.output_norm: {cfg.head.output_norm}) has no equivalent in {name}"
+        )
     if fmt == "llava" and cfg.head.mlp_hidden not in (None, model.llm.hidden_size):
-        out.append(f"projector: LLaVA's MLP is as wide as the LLM ({model.llm.hidden_size}), not head.mlp_hidden={cfg.head.mlp_hidden}")
+        out.append(
+            f"projector: LLaVA's MLP is as wide as the LLM ({model.llm.hidden_size}), "
+            f"not head.mlp_hidden={cfg.head.mlp_hidden}"
+        )
     if cfg.llm.inject_layer != 0:
-        out.append(f"llm: visual tokens at layer {cfg.llm.inject_layer} (llm.inject_layer) have no equivalent in {name} (input embeddings only)")
+        out.append(
+            f"llm: visual tokens at layer {cfg.llm.inject_layer} (llm.inject_layer) have no equivalent in {name} "
+            "(input embeddings only)"
+        )
     if fmt == "llava" and cfg.llm.kind != "causal":
         out.append("llm: LLaVA needs a decoder-only language model (llm.kind: causal)")
     wanted = "prefix" if blip else "marker"
     if cfg.llm.image_position != wanted:
-        out.append(f"llm: {name} places visual tokens as llm.image_position: {wanted}, this model uses {cfg.llm.image_position}")
+        out.append(
+            f"llm: {name} places visual tokens as llm.image_position: {wanted}, "
+            f"this model uses {cfg.llm.image_position}"
+        )
     return out
 
 
@@ -102,14 +119,20 @@ def _blip(model, fmt: str, tok, image_id: int):
     import transformers as tf
 
     instruct = fmt == "instructblip"
-    names = ("InstructBlipConfig", "InstructBlipForConditionalGeneration", "InstructBlipProcessor") if instruct else (
-        "Blip2Config", "Blip2ForConditionalGeneration", "Blip2Processor")
+    names = (
+        ("InstructBlipConfig", "InstructBlipForConditionalGeneration", "InstructBlipProcessor")
+        if instruct
+        else ("Blip2Config", "Blip2ForConditionalGeneration", "Blip2Processor")
+    )
     config_cls, model_cls, processor_cls = (getattr(tf, n) for n in names)
     qformer = model.head.qformer
     lm = _export_lm(model, len(tok))
     config = config_cls(
-        vision_config=_sub_config(model.vision.tower.config), qformer_config=_sub_config(qformer.config),
-        text_config=lm.config.to_dict(), num_query_tokens=model.head.num_tokens, image_token_index=image_id,
+        vision_config=_sub_config(model.vision.tower.config),
+        qformer_config=_sub_config(qformer.config),
+        text_config=lm.config.to_dict(),
+        num_query_tokens=model.head.num_tokens,
+        image_token_index=image_id,
     )
     hf = model_cls(config)
     hf.vision_model.load_state_dict(model.vision.tower.state_dict())
@@ -118,7 +141,9 @@ def _blip(model, fmt: str, tok, image_id: int):
     hf.language_projection.load_state_dict(model.projector.net.state_dict())
     hf.language_model.load_state_dict(lm.state_dict())
     extra = {"qformer_tokenizer": model.instruction_tokenizer} if instruct else {}
-    processor = processor_cls(image_processor=model.vision.processor, tokenizer=tok, num_query_tokens=model.head.num_tokens, **extra)
+    processor = processor_cls(
+        image_processor=model.vision.processor, tokenizer=tok, num_query_tokens=model.head.num_tokens, **extra
+    )
     return hf, processor
 
 
@@ -130,8 +155,12 @@ def _llava(model, tok, image_id: int):
     strategy = "default" if cfg.vision.drop_cls else "full"
     lm = _export_lm(model, len(tok))
     config = tf.LlavaConfig(
-        vision_config=tower.config.to_dict(), text_config=lm.config.to_dict(), image_token_index=image_id,
-        vision_feature_layer=layer, vision_feature_select_strategy=strategy, image_seq_length=model.tokens_per_image,
+        vision_config=tower.config.to_dict(),
+        text_config=lm.config.to_dict(),
+        image_token_index=image_id,
+        vision_feature_layer=layer,
+        vision_feature_select_strategy=strategy,
+        image_seq_length=model.tokens_per_image,
     )
     hf = tf.LlavaForConditionalGeneration(config)
     hf.model.vision_tower.load_state_dict(tower.state_dict())
@@ -141,8 +170,11 @@ def _llava(model, tok, image_id: int):
     hf.model.language_model.load_state_dict(lm.base_model.state_dict())
     hf.lm_head.load_state_dict(lm.get_output_embeddings().state_dict())
     processor = tf.LlavaProcessor(
-        image_processor=model.vision.processor, tokenizer=tok, patch_size=tower.config.patch_size,
-        vision_feature_select_strategy=strategy, image_token=cfg.llm.image_token,
+        image_processor=model.vision.processor,
+        tokenizer=tok,
+        patch_size=tower.config.patch_size,
+        vision_feature_select_strategy=strategy,
+        image_token=cfg.llm.image_token,
         num_additional_image_tokens=1 if cfg.vision.kind == "clip" else 0,
     )
     return hf, processor
@@ -155,7 +187,9 @@ def export(model, fmt: str, out: str | Path) -> Path:
         raise InstructVLError(f"unknown export format {fmt!r}; expected one of {FORMATS}")
     misfits = _misfits(model, fmt)
     if misfits:
-        raise InstructVLError(f"model {model.config.name!r} does not fit the {_NAMES[fmt]} format:\n  " + "\n  ".join(misfits))
+        raise InstructVLError(
+            f"model {model.config.name!r} does not fit the {_NAMES[fmt]} format:\n  " + "\n  ".join(misfits)
+        )
     from transformers.initialization import no_init_weights
 
     tok, image_id = _tokenizer(model)

@@ -55,11 +55,15 @@ def image_token(folder: Path, config) -> str:
 
     token_id = getattr(config, "image_token_id", None)
     if token_id is None:
-        raise InstructVLError(f"{folder}: config.json has no image_token_index (checkpoints from transformers < 4.47 need re-saving)")
+        raise InstructVLError(
+            f"{folder}: config.json has no image_token_index (checkpoints from transformers < 4.47 need re-saving)"
+        )
     return AutoTokenizer.from_pretrained(str(folder)).convert_ids_to_tokens(token_id)
 
 
-def load_head_weights(model: VisionLanguageModel, folder: Path, rules: list[tuple[str, str]], optional: tuple[str, ...] = ()) -> None:
+def load_head_weights(
+    model: VisionLanguageModel, folder: Path, rules: list[tuple[str, str]], optional: tuple[str, ...] = ()
+) -> None:
     """Copies the checkpoint's head and projector weights (renamed by `rules`) into
     `model`; every head / projector parameter not in `optional` must be found."""
     state = sources.read_safetensors(folder, sources.prefix_renamer(rules))
@@ -72,7 +76,9 @@ def load_head_weights(model: VisionLanguageModel, folder: Path, rules: list[tupl
         if key not in own:
             raise InstructVLError(f"{folder}: mapped weight {key} does not exist in the instructvl model")
         if own[key].shape != value.shape:
-            raise InstructVLError(f"{folder}: {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}")
+            raise InstructVLError(
+                f"{folder}: {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}"
+            )
         own[key].data.copy_(value)
 
 

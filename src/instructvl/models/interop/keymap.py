@@ -22,14 +22,22 @@ _VISION_FIXED = {
 }
 _BLOCK = re.compile(r"^visual_encoder\.blocks\.(\d+)\.(.+)$")
 _BLOCK_PARTS = {
-    "norm1.": "layer_norm1.", "norm2.": "layer_norm2.", "attn.qkv.weight": "self_attn.qkv.weight",
-    "attn.proj.": "self_attn.projection.", "mlp.fc1.": "mlp.fc1.", "mlp.fc2.": "mlp.fc2.",
+    "norm1.": "layer_norm1.",
+    "norm2.": "layer_norm2.",
+    "attn.qkv.weight": "self_attn.qkv.weight",
+    "attn.proj.": "self_attn.projection.",
+    "mlp.fc1.": "mlp.fc1.",
+    "mlp.fc2.": "mlp.fc2.",
 }
 QKV_BIAS = re.compile(r"^visual_encoder\.blocks\.(\d+)\.attn\.([qv])_bias$")
 _PREFIXES = [
     ("query_tokens", "head.query_tokens"),
-    ("llm_proj.", "projector.net."), ("t5_proj.", "projector.net."), ("opt_proj.", "projector.net."),
-    ("llm_model.", "llm.model."), ("t5_model.", "llm.model."), ("opt_model.", "llm.model."),
+    ("llm_proj.", "projector.net."),
+    ("t5_proj.", "projector.net."),
+    ("opt_proj.", "projector.net."),
+    ("llm_model.", "llm.model."),
+    ("t5_model.", "llm.model."),
+    ("opt_model.", "llm.model."),
 ]
 
 
@@ -47,20 +55,24 @@ def _vision_key(key: str) -> str | None:
     layer, rest = match.groups()
     for old, new in _BLOCK_PARTS.items():
         if rest.startswith(old):
-            return f"{TOWER}encoder.layers.{layer}.{new}{rest[len(old):]}"
+            return f"{TOWER}encoder.layers.{layer}.{new}{rest[len(old) :]}"
     return None
 
 
 def _qformer_key(key: str, instruction_aware: bool) -> str | None:
-    rest = key[len("Qformer.bert."):]
+    rest = key[len("Qformer.bert.") :]
     if rest.startswith("embeddings.LayerNorm."):
         suffix = rest.split(".")[-1]
-        return f"head.qformer.embeddings.layernorm.{suffix}" if instruction_aware else f"head.qformer.layernorm.{suffix}"
+        return (
+            f"head.qformer.embeddings.layernorm.{suffix}" if instruction_aware else f"head.qformer.layernorm.{suffix}"
+        )
     if rest.startswith("embeddings.position_ids"):
         return None
     if rest.startswith("embeddings."):
         return f"head.qformer.{rest}" if instruction_aware else None
-    rest = rest.replace(".crossattention.self.", ".crossattention.attention.").replace(".attention.self.", ".attention.attention.")
+    rest = rest.replace(".crossattention.self.", ".crossattention.attention.").replace(
+        ".attention.self.", ".attention.attention."
+    )
     return f"head.qformer.{rest}"
 
 
@@ -74,5 +86,5 @@ def lavis_to_instructvl(key: str, instruction_aware: bool) -> str | None:
         return _qformer_key(key, instruction_aware)
     for prefix, target in _PREFIXES:
         if key.startswith(prefix):
-            return target + key[len(prefix):]
+            return target + key[len(prefix) :]
     return None

@@ -73,11 +73,16 @@ def load_lavis_state_dict(model, source: str | Path | dict) -> LavisReport:
     own = dict(model.named_parameters(remove_duplicate=False))  # tied weights under every name
     unknown = sorted(set(mapped) - set(own))
     if unknown:
-        raise InstructVLError(f"LAVIS weights map to {unknown[:5]}, which this model does not have (is its architecture the checkpoint's?)")
+        raise InstructVLError(
+            f"LAVIS weights map to {unknown[:5]}, which this model does not have "
+            "(is its architecture the checkpoint's?)"
+        )
     report = LavisReport(ignored=sorted(ignored))
     for key, value in mapped.items():
         if own[key].shape != value.shape:
-            raise InstructVLError(f"LAVIS weight for {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}")
+            raise InstructVLError(
+                f"LAVIS weight for {key} has shape {tuple(value.shape)}, the model expects {tuple(own[key].shape)}"
+            )
         own[key].data.copy_(value)
         component = key.split(".")[0]
         report.components[component] = report.components.get(component, 0) + 1
