@@ -27,7 +27,7 @@ def _cfg(parts, suite, **kw) -> TrainConfig:
 
 
 def _losses(run_dir: Path) -> dict[int, float]:
-    records = [json.loads(l) for l in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     return {r["step"]: r["loss"] for r in records if "loss" in r}
 
 
@@ -35,12 +35,20 @@ def test_run_writes_everything_and_learns(tiny_parts, tiny_suite, tmp_path):
     cfg = _cfg(tiny_parts, tiny_suite, steps=12, eval_every=6, save_every=4, keep_last=2)
     result = Trainer(cfg, tmp_path / "run", tensorboard=True).run()
     run = tmp_path / "run"
-    for name in ("config.yaml", "environment.json", "metrics.jsonl", "train_summary.json", "mixture_log-0-s1.json", "model/config.json"):
+    for name in (
+        "config.yaml",
+        "environment.json",
+        "metrics.jsonl",
+        "train_summary.json",
+        "mixture_log-0-s1.json",
+        "model/config.json",
+    ):
         assert (run / name).is_file(), name
     assert any((run / "tb").iterdir())
     assert [p.name for p in ckpt.checkpoints(run)] == ["ckpt-0000008", "ckpt-0000012"]
     assert sorted(_losses(run)) == list(range(1, 13))
-    assert json.loads((run / "environment.json").read_text())["packages"]["torch"].startswith("2.")
+    env = json.loads((run / "environment.json").read_text())
+    assert env["packages"]["torch"].startswith("2.") and len(env["git"]["commit"]) == 40
     assert result.val_loss["val_loss"] < result.first_val_loss["val_loss"] - 0.05
     drawn = json.loads((run / "mixture_log-0-s1.json").read_text())
     assert sum(d["drawn"] for d in drawn["datasets"].values()) == drawn["steps"] == 12 * 4
@@ -58,9 +66,16 @@ def test_final_model_reloads_exactly(tiny_parts, tiny_suite, tmp_path):
 
 def test_stages_change_what_trains(tiny_parts, tiny_suite, tmp_path):
     data = train_dict(tiny_parts, tiny_suite, steps=2)
-    data["stages"].append({"name": "s2", "steps": 2, "lr": 1e-3, "warmup_steps": 0,
-                           "trainable": {"head": True, "projector": False, "llm": "layers", "llm_layers": [2, 4]},
-                           "data": {"datasets": ["vqa"]}})
+    data["stages"].append(
+        {
+            "name": "s2",
+            "steps": 2,
+            "lr": 1e-3,
+            "warmup_steps": 0,
+            "trainable": {"head": True, "projector": False, "llm": "layers", "llm_layers": [2, 4]},
+            "data": {"datasets": ["vqa"]},
+        }
+    )
     trainer = Trainer(validate(TrainConfig, data, "t"), tmp_path / "run", tensorboard=False)
     result = trainer.run()
     model = trainer.model
@@ -74,7 +89,9 @@ def test_stages_change_what_trains(tiny_parts, tiny_suite, tmp_path):
 def _run_cli(cfg_path: Path, run_dir: Path, extra=()):
     return subprocess.Popen(
         [sys.executable, "-m", "instructvl.cli", "train", str(cfg_path), *extra, "--out", str(run_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
     )
 
@@ -152,7 +169,9 @@ def test_resume_with_a_different_model_is_refused(tiny_parts, tiny_suite, tmp_pa
     changed["model"]["llm"]["inject_layer"] = 2
     changed["model"]["head"]["pool"] = 2
     changed["model"]["vision"]["drop_cls"] = True
-    with pytest.raises(InstructVLError, match="differs from its checkpoint ckpt-0000002 in .*model.head.pool.*model.llm.inject_layer"):
+    with pytest.raises(
+        InstructVLError, match="differs from its checkpoint ckpt-0000002 in .*model.head.pool.*model.llm.inject_layer"
+    ):
         Trainer(validate(TrainConfig, changed, "t"), tmp_path / "run", tensorboard=False).run()
 
 
@@ -183,7 +202,9 @@ def test_gradient_checkpointing_gives_the_same_training(tiny_parts, tiny_suite, 
     data = train_dict(tiny_parts, tiny_suite, steps=3)
     data["stages"][0]["trainable"] = {"llm": "layers", "llm_layers": [1, 4]}
     Trainer(validate(TrainConfig, data, "t"), tmp_path / "plain", tensorboard=False).run()
-    trainer = Trainer(validate(TrainConfig, {**data, "gradient_checkpointing": True}, "t"), tmp_path / "ckpt", tensorboard=False)
+    trainer = Trainer(
+        validate(TrainConfig, {**data, "gradient_checkpointing": True}, "t"), tmp_path / "ckpt", tensorboard=False
+    )
     trainer.run()
     assert trainer.model.llm.model.is_activation_checkpointing
     assert _losses(tmp_path / "plain") == pytest.approx(_losses(tmp_path / "ckpt"), abs=1e-5)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from instructvl.eval.records import write_json
+from instructvl.provenance import describe
 
 GROUP_ORDER = ("held-in", "held-out", "real")
 
@@ -53,7 +54,7 @@ def _extra(task: dict[str, Any]) -> str:
 
 
 def eval_source_mark(baseline: dict[str, Any]) -> str:
-    """" (eval)" for a majority baseline counted on the evaluation set itself (a task
+    """ " (eval)" for a majority baseline counted on the evaluation set itself (a task
     without a training split: optimistic, it peeks at the answers), else ""."""
     return " (eval)" if baseline.get("source") == "eval" else ""
 
@@ -64,20 +65,30 @@ def markdown(results: dict[str, Any]) -> str:
     model = run.get("model") or {}
     title = model.get("name") or "model"
     lines = [f"# Evaluation of {title}" + (" (text only: images removed)" if run.get("no_image") else ""), ""]
-    lines.append(f"model config {model.get('config_hash', '-')}, seed {run.get('seed')}, "
-                 + ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).get("packages", {}).items() if v))
-    lines += ["", "Scores x100. Baseline: chance (rank tasks) or majority answer (generate tasks; "
-              "`eval` = counted on the evaluation set, no training split).", ""]
+    lines.append(
+        f"model config {model.get('config_hash', '-')}, seed {run.get('seed')}; {describe(run.get('versions'))}"
+    )
+    lines += [
+        "",
+        "Scores x100. Baseline: chance (rank tasks) or majority answer (generate tasks; "
+        "`eval` = counted on the evaluation set, no training split).",
+        "",
+    ]
     lines.append("| task | group | metric | n | score | baseline | extra | inference | spec |")
     lines.append("|---|---|---|---:|---:|---:|---|---|---|")
     for t in results["tasks"]:
         base = t["baseline"]
         kind = base["kind"] + eval_source_mark(base)
         score = t.get("error") and f"error: {t['error']}" or x100(t.get("score"))
-        lines.append(f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {score} | {x100(base['score'])} {kind} | "
-                     f"{_extra(t)} | {_how(t)} | v{t['spec']['version']} {t['spec_hash']} |")
+        lines.append(
+            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {score} | {x100(base['score'])} {kind} | "
+            f"{_extra(t)} | {_how(t)} | v{t['spec']['version']} {t['spec_hash']} |"
+        )
     for group, avg in results["averages"].items():
-        lines.append(f"| **{group} average** ({avg['n_tasks']} tasks) | | | | **{x100(avg['score'])}** | {x100(avg['baseline'])} | | | |")
+        lines.append(
+            f"| **{group} average** ({avg['n_tasks']} tasks) | | | | "
+            f"**{x100(avg['score'])}** | {x100(avg['baseline'])} | | | |"
+        )
     return "\n".join(lines) + "\n"
 
 

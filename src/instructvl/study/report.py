@@ -13,6 +13,7 @@ from typing import Any
 from instructvl.analysis.report import markdown_table
 from instructvl.eval.records import write_json
 from instructvl.eval.report import GROUP_ORDER
+from instructvl.provenance import describe
 from instructvl.study import plots
 from instructvl.study.aggregate import aggregate
 from instructvl.study.expand import StudyPlan
@@ -36,7 +37,9 @@ def fmt_diff(diff: dict | None, factor: float = 100.0, digits: int = 1) -> str:
     if diff is None:
         return "-"
     value = f"{factor * diff['diff']:+.{digits}f}"
-    return {"no difference": f"no difference ({value})", "spread unknown": f"{value} (one seed)"}.get(diff["verdict"], value)
+    return {"no difference": f"no difference ({value})", "spread unknown": f"{value} (one seed)"}.get(
+        diff["verdict"], value
+    )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -48,20 +51,48 @@ def _cells_section(doc: dict, overrides: dict[str, list[str]]) -> list[str]:
     for name, c in doc["cells"].items():
         cfg = c["config"]
         stage = StageConfig.model_validate(cfg["stages"][0])
-        rows.append([name, c["description"].strip().replace("\n", " "), str(len(c["seeds"])),
-                     f"{stage.steps} x {cfg['batch_size']}", trainable_text(stage), mixture_text(stage),
-                     ", ".join(f"`{o}`" for o in overrides[name]) or "-", f"{c['evaluation']['limit'] or 'all'}"])
-    return ["## Cells", "", *_table(["cell", "description", "seeds", "steps x batch", "trainable", "mixture",
-                                     "model overrides", "eval samples / task"], rows)]
+        rows.append(
+            [
+                name,
+                c["description"].strip().replace("\n", " "),
+                str(len(c["seeds"])),
+                f"{stage.steps} x {cfg['batch_size']}",
+                trainable_text(stage),
+                mixture_text(stage),
+                ", ".join(f"`{o}`" for o in overrides[name]) or "-",
+                f"{c['evaluation']['limit'] or 'all'}",
+            ]
+        )
+    return [
+        "## Cells",
+        "",
+        *_table(
+            [
+                "cell",
+                "description",
+                "seeds",
+                "steps x batch",
+                "trainable",
+                "mixture",
+                "model overrides",
+                "eval samples / task",
+            ],
+            rows,
+        ),
+    ]
 
 
 def _compare_section(doc: dict, title: str, key: str, names: list[str], seconds: bool) -> list[str]:
     ref = doc["reference"]
     header = ["cell", *names] + (["training s"] if seconds else [])
-    rows = [[n, *(fmt(c[key].get(g)) for g in names)] + ([fmt(c["train_seconds"], 1, 0)] if seconds else [])
-            for n, c in doc["cells"].items()]
-    diff_rows = [[n, *(fmt_diff(d[key].get(g)) for g in names)] + ([fmt_diff(d["train_seconds"], 1, 0)] if seconds else [])
-                 for n, d in doc["differences"].items()]
+    rows = [
+        [n, *(fmt(c[key].get(g)) for g in names)] + ([fmt(c["train_seconds"], 1, 0)] if seconds else [])
+        for n, c in doc["cells"].items()
+    ]
+    diff_rows = [
+        [n, *(fmt_diff(d[key].get(g)) for g in names)] + ([fmt_diff(d["train_seconds"], 1, 0)] if seconds else [])
+        for n, d in doc["differences"].items()
+    ]
     out = [f"## {title}", "", *_table(header, rows)]
     if diff_rows:
         out += [f"Differences from `{ref}`:", "", *_table(header, diff_rows)]
@@ -74,14 +105,23 @@ def _tasks_section(doc: dict) -> list[str]:
         tasks = [t for t, info in doc["task_info"].items() if info["group"] == group]
         if tasks:
             header = ["cell", *(f"{t} ({doc['task_info'][t]['metric']})" for t in tasks)]
-            out += [f"{group}:", "", *_table(header, [[n, *(fmt(c["tasks"].get(t)) for t in tasks)] for n, c in doc["cells"].items()])]
+            out += [
+                f"{group}:",
+                "",
+                *_table(header, [[n, *(fmt(c["tasks"].get(t)) for t in tasks)] for n, c in doc["cells"].items()]),
+            ]
     return out
 
 
 def _series_section(series: dict, index: int, groups: list[str]) -> list[str]:
     rows = [[str(p["x"]), p["cell"], *(fmt(p["groups"].get(g)) for g in groups)] for p in series["points"]]
-    return [f"## {series['name']}: averages against `{series['x_key']}`", "",
-            *_table([series["x_key"], "cell", *groups], rows), f"![{series['name']}](series-{index}.png)", ""]
+    return [
+        f"## {series['name']}: averages against `{series['x_key']}`",
+        "",
+        *_table([series["x_key"], "cell", *groups], rows),
+        f"![{series['name']}](series-{index}.png)",
+        "",
+    ]
 
 
 def _analysis_section(name: str, per_cell: dict[str, dict]) -> list[str]:
@@ -104,14 +144,26 @@ def _claims_section(claims: list[dict]) -> list[str]:
     rows = []
     for c in claims:
         d = c["difference"] or {}
-        rows.append([c["claim"], c["source"], f"`{c['cell']}` {'>' if c['expect'] == 'higher' else '='} `{c['versus']}`", c["measure"].replace(".", ": ", 1),
-                     "-" if not d else f"{100 * d['diff']:+.1f}", "-" if d.get("spread") is None else f"{100 * d['spread']:.1f}",
-                     f"**{c['verdict']}**"])
-    return ["## The papers' claims against this study", "",
-            "Difference: the first cell minus the second, x100; spread: the larger standard deviation of the two. "
-            "A claim that one cell scores higher agrees only when the difference exceeds the spread; a claim "
-            "that two score the same agrees when it stays within it.", "",
-            *_table(["claim", "source", "cells", "measure", "difference", "spread", "verdict"], rows)]
+        rows.append(
+            [
+                c["claim"],
+                c["source"],
+                f"`{c['cell']}` {'>' if c['expect'] == 'higher' else '='} `{c['versus']}`",
+                c["measure"].replace(".", ": ", 1),
+                "-" if not d else f"{100 * d['diff']:+.1f}",
+                "-" if d.get("spread") is None else f"{100 * d['spread']:.1f}",
+                f"**{c['verdict']}**",
+            ]
+        )
+    return [
+        "## The papers' claims against this study",
+        "",
+        "Difference: the first cell minus the second, x100; spread: the larger standard deviation of the two. "
+        "A claim that one cell scores higher agrees only when the difference exceeds the spread; a claim "
+        "that two score the same agrees when it stays within it.",
+        "",
+        *_table(["claim", "source", "cells", "measure", "difference", "spread", "verdict"], rows),
+    ]
 
 
 def by_analysis(cells: dict[str, dict]) -> dict[str, dict[str, dict]]:
@@ -124,23 +176,52 @@ def _wall_line(runs: dict) -> list[str]:
     """How long the finished runs took, where their sessions recorded it."""
     if not runs["timed"]:
         return []
-    return [f"Run wall time (training unless reused, evaluation, analyses; as measured by the session that finished "
-            f"each run): {duration(runs['wall_seconds'])} in all for the {runs['timed']} of {runs['finished']} finished "
-            "runs that recorded it.", ""]
+    return [
+        f"Run wall time (training unless reused, evaluation, analyses; as measured by the session that finished "
+        f"each run): {duration(runs['wall_seconds'])} in all for the {runs['timed']} of {runs['finished']} finished "
+        "runs that recorded it.",
+        "",
+    ]
+
+
+def _provenance_lines(doc: dict) -> list[str]:
+    """What code made the runs (each distinct training / evaluation environment) and the report."""
+    prov = doc.get("provenance")
+    if not prov:
+        return ["Provenance: not recorded (a report made before package versions were kept).", ""]
+    lines = ["Provenance:", ""]
+    for group in prov["runs"]:
+        env = group["environment"]
+        lines.append(f"- {len(group['runs'])} run(s) trained with {describe(env['train'])}")
+        if env["eval"] != env["train"]:
+            lines.append(f"  and evaluated with {describe(env['eval'])}")
+    lines += [f"- this report written with {describe(prov['report'])}", ""]
+    return lines
 
 
 def markdown(doc: dict, overrides: dict[str, list[str]]) -> str:
     """The report (see the module docstring); `overrides`: each cell's model overrides."""
     runs, groups, types = doc["runs"], doc["group_names"], doc["task_type_names"]
-    lines = [f"# Study: {doc['study']}", "", doc["description"].strip(), "",
-             f"Grid `{doc['grid']}`, scale {doc['scale']:g}, seeds {doc['seeds']}; {runs['finished']} of {runs['planned']} runs "
-             f"finished" + (f" (missing: {', '.join(runs['missing'])})" if runs["missing"] else "") + ".", "",
-             *_wall_line(runs),
-             "Scores x100, mean ± sample standard deviation over seeds (a lone mean: one seed); training seconds as "
-             f"measured. Differences: cell minus `{doc['reference']}`; \"no difference\" where |difference| < the larger "
-             "standard deviation of the two.", ""]
+    lines = [
+        f"# Study: {doc['study']}",
+        "",
+        doc["description"].strip(),
+        "",
+        f"Grid `{doc['grid']}`, scale {doc['scale']:g}, seeds {doc['seeds']}; "
+        f"{runs['finished']} of {runs['planned']} runs "
+        f"finished" + (f" (missing: {', '.join(runs['missing'])})" if runs["missing"] else "") + ".",
+        "",
+        *_wall_line(runs),
+        *_provenance_lines(doc),
+        "Scores x100, mean ± sample standard deviation over seeds (a lone mean: one seed); training seconds as "
+        f'measured. Differences: cell minus `{doc["reference"]}`; "no difference" where |difference| < the larger '
+        "standard deviation of the two.",
+        "",
+    ]
     lines += _cells_section(doc, overrides)
-    lines += _compare_section(doc, "Held-in and held-out averages (as InstructBLIP's Table 2 and Fig. 4)", "groups", groups, True)
+    lines += _compare_section(
+        doc, "Held-in and held-out averages (as InstructBLIP's Table 2 and Fig. 4)", "groups", groups, True
+    )
     lines += ["![group averages](groups.png)", ""]
     lines += _compare_section(doc, "By task type", "task_types", types, False)
     lines += ["![task types](task_types.png)", ""]
