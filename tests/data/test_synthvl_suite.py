@@ -34,7 +34,7 @@ def test_manifest_and_dataset_json(suite):
             assert key in info
         assert info["seed"] == 7
         expected = (
-            {"test": TINY.test}
+            {"test": TINY.test, "dev": TINY.val}
             if d.held_out
             else {"train": round(TINY.train * d.size_factor), "val": round(TINY.val * d.size_factor)}
         )

@@ -90,10 +90,12 @@ def test_chance_baselines():
     assert baselines.chance(all_specs()["memes"], mixed)["score"] == 0.5
 
 
-def test_majority_baseline_from_training_answers_else_the_eval_set():
+def test_majority_baseline_counts_the_given_answers_never_the_eval_set():
     spec = all_specs()["gqa"]
     samples = [sample(0, answer="yes"), sample(1, answer="no"), sample(2, answer="no")]
-    assert baselines.majority_answer(spec, samples, ["yes", "yes", "no"]) == ("yes", "train")
-    answer, source = baselines.majority_answer(spec, samples, None)
-    assert (answer, source) == ("no", "eval")
-    assert baselines.majority(spec, samples, answer, source)["score"] == pytest.approx(2 / 3)
+    answer, source = baselines.majority_answer(["yes", " yes", "no", ""], "train")
+    assert (answer, source) == ("yes", "train")
+    assert baselines.majority(spec, samples, answer, source)["score"] == pytest.approx(1 / 3)
+    assert baselines.majority_answer([], "dev") == (None, "none")
+    none = baselines.baseline(spec, samples, None)
+    assert none["score"] is None and none["source"] == "none" and none["kind"] == "majority"

@@ -29,7 +29,7 @@ def synth(
     image_size: int = typer.Option(64, "--image-size", help="image side in pixels"),
     only: str = typer.Option("", help="comma-separated dataset names (default: all 26)"),
     train: int = typer.Option(None, help="override examples per held-in train split"),
-    val: int = typer.Option(None, help="override examples per held-in val split"),
+    val: int = typer.Option(None, help="override examples per held-in val split (and held-out dev split)"),
     test: int = typer.Option(None, help="override examples per held-out test split"),
     workers: int = typer.Option(1, help="processes per phase"),
 ) -> None:

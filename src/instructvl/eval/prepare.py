@@ -50,22 +50,30 @@ def _under(root: Path, path: str) -> Path:
     return Path(path) if Path(path).is_absolute() else root / path
 
 
-def read_format_source(spec: TaskSpec, data_root: str | Path | None, limit: int | None) -> list[Sample]:
-    """Raw samples of a public-format source; missing files are a clear error."""
+def read_format_source(
+    spec: TaskSpec, data_root: str | Path | None, limit: int | None, baseline: bool = False
+) -> list[Sample]:
+    """Raw samples of a public-format source (with `baseline`, of its baseline split, image
+    files unchecked: only the answers count); missing annotation files are a clear error."""
     from instructvl.data.formats import read_dataset
 
     src = spec.source
     assert isinstance(src, FormatSource)
+    reading = src.baseline_reading() if baseline else (src.annotations, src.options)
+    assert reading is not None, f"task {spec.name} names no baseline split"
+    annotations, options = reading
     root = Path(data_root) if data_root is not None else default_data_root()
-    paths = [_under(root, p) for p in src.annotations]
+    paths = [_under(root, p) for p in annotations]
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise InstructVLError(
             f"task {spec.name}: annotation file(s) {missing} not found; put the {src.format} data under "
-            f"{root} as the spec says ({', '.join(src.annotations)}) or pass --data-root"
+            f"{root} as the spec says ({', '.join(annotations)}) or pass --data-root"
         )
     image_root = _under(root, src.image_root) if src.image_root else None
-    result = read_dataset(src.format, paths, image_root, dataset=spec.name, limit=limit, **src.options)
+    result = read_dataset(
+        src.format, paths, image_root, check_files=not baseline, dataset=spec.name, limit=limit, **options
+    )
     if result.skipped:
         log.warning("%s", result.summary())
     if not result.samples:
@@ -77,7 +85,7 @@ def read_raw(
     spec: TaskSpec, data: str | Path | None, data_root: str | Path | None, limit: int | None, split: str | None = None
 ) -> list[Sample]:
     """The raw samples of a task's source (the first `limit`); `split` reads another
-    split of a SynthVL dataset (the training split, for the majority baseline)."""
+    split of a SynthVL dataset (the train or dev split, for the majority baseline)."""
     if isinstance(spec.source, SynthVLSource):
         from instructvl.data.synthvl.loader import load_raw
 
@@ -111,12 +119,29 @@ def prepare_samples(spec: TaskSpec, data=None, data_root=None, seed: int = 0, li
     return samples
 
 
-def training_answers(spec: TaskSpec, data=None) -> list[str] | None:
-    """Answers of the task's training split (SynthVL held-in sets), for the majority
-    baseline; None when the task has no training split."""
-    if not isinstance(spec.source, SynthVLSource) or spec.held_out:
-        return None
-    return [a for s in read_raw(spec, data, None, None, split="train") for a in answers_of(s, spec.metric)]
+def baseline_answers(spec: TaskSpec, data=None, data_root=None) -> tuple[list[str], str]:
+    """The answers a generate task's majority baseline counts, and the split they come
+    from, never the evaluated one: a held-in SynthVL task's train split ("train"), a
+    held-out one's dev split ("dev"), a real task's `baseline` split ("train");
+    ([], "none") for a real task whose spec names no baseline split."""
+    if isinstance(spec.source, FormatSource):
+        if spec.source.baseline is None:
+            return [], "none"
+        return _answers(spec, read_format_source(spec, data_root, None, baseline=True)), "train"
+    split = "dev" if spec.held_out else "train"
+    try:
+        raws = read_raw(spec, data, None, None, split=split)
+    except InstructVLError as exc:
+        raise InstructVLError(
+            f"{exc}. The majority baseline of {spec.name} is counted on its {split} split; a suite written "
+            f"before dev splits existed lacks it: write it again with `instructvl data synth`"
+        ) from None
+    return _answers(spec, raws), split
+
+
+def _answers(spec: TaskSpec, samples: list[Sample]) -> list[str]:
+    """Every answer text the samples contribute to the task's majority count."""
+    return [a for s in samples for a in answers_of(s, spec.metric)]
 
 
 def answers_of(sample: Sample, metric: str) -> list[str]:

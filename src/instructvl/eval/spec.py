@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
 
 from instructvl.config.loader import read_yaml, validate
 from instructvl.errors import InstructVLError
@@ -47,15 +47,47 @@ class SynthVLSource(_Strict):
     split: str
 
 
+class BaselineSplit(_Strict):
+    """A training split of a public-format source, whose answers a generate task's majority
+    baseline counts: its annotation files (default: the source's own) and reader options
+    (merged over the source's, e.g. `{split: train}` for a Karpathy file)."""
+
+    annotations: list[str] | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
 class FormatSource(_Strict):
     """A public dataset read by `instructvl.data.formats.read_dataset`. Paths are
-    relative to the data root (`--data-root`), or absolute."""
+    relative to the data root (`--data-root`), or absolute. `baseline`: a training split
+    for the majority baseline (without one, a generate task has no majority baseline)."""
 
     kind: Literal["format"] = "format"
     format: str
     annotations: list[str]
     image_root: str | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    baseline: BaselineSplit | None = None
+
+    def baseline_reading(self) -> tuple[list[str], dict[str, Any]] | None:
+        """(annotations, reader options) of the baseline split, the source's own where it
+        names none; None without a baseline split."""
+        if self.baseline is None:
+            return None
+        return self.baseline.annotations or self.annotations, {**self.options, **self.baseline.options}
+
+    @model_validator(mode="after")
+    def _baseline_is_another_split(self) -> FormatSource:
+        if self.baseline_reading() == (self.annotations, self.options):
+            raise ValueError("the baseline split is the evaluated one: give it other annotations or reader options")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_unset_baseline(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The source as data; no `baseline` key when there is none (fingerprints stay as before the field)."""
+        data = handler(self)
+        if self.baseline is None:
+            data.pop("baseline", None)
+        return data
 
 
 class TaskSpec(_Strict):

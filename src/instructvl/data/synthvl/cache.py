@@ -1,4 +1,4 @@
-"""The default SynthVL suite: generated once into the instructvl cache, then reused."""
+"""The default SynthVL suite: generated once (per format version) into the instructvl cache, then reused."""
 
 from __future__ import annotations
 
@@ -11,11 +11,12 @@ from instructvl.models.sources import cache_dir
 
 
 def default_suite(scale: str = "small", seed: int = 0, announce=None) -> Path:
-    """`$INSTRUCTVL_CACHE/synthvl-<scale>-seed<seed>`, generated (atomically) if missing;
-    `announce(text)` is told when that happens."""
-    from instructvl.data.synthvl.generate import generate_suite
+    """`$INSTRUCTVL_CACHE/synthvl-<scale>-seed<seed>-v<format version>`, generated
+    (atomically) if missing; `announce(text)` is told when that happens. The format
+    version in the name means a suite of an older format is never reused."""
+    from instructvl.data.synthvl.generate import FORMAT_VERSION, generate_suite
 
-    root = cache_dir() / f"synthvl-{scale}-seed{seed}"
+    root = cache_dir() / f"synthvl-{scale}-seed{seed}-v{FORMAT_VERSION}"
     if (root / "manifest.json").is_file():
         return root
     if announce is not None:

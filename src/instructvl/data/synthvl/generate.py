@@ -7,10 +7,17 @@ Layout (all paths in a JSONL line are relative to that dataset's directory):
     OUT/<name>/<split>.jsonl          one raw `Sample.to_json()` per line
     OUT/<name>/images/<split>/000042.png        (video: 000042_f0.png ... _f3.png)
 
+Splits: held-in sets have `train` and `val`; held-out sets have `test` (what is
+evaluated) and `dev`, drawn by the same generator as test but as a stream of its own:
+never trained on, never scored, it is what a held-out task's majority baseline is
+counted on (so that no baseline peeks at the test answers).
+
 Example i of a split is drawn from `rng_for(seed, name, split, i, attempt)`. Held-in
 train sets are written first, then held-in val (redrawing, with the next attempt, any
 example whose image bytes equal a train image), then held-out test sets (redrawing any
-whose image equals a held-in one), so no held-out image occurs in held-in data.
+whose image equals a held-in one), so no held-out image occurs in held-in data; then
+held-out dev sets (redrawing any whose image equals a held-in or a test image). Dev
+comes last, so the earlier splits are the same bytes as in suites without it.
 """
 
 from __future__ import annotations
@@ -30,20 +37,29 @@ from instructvl.data.synthvl.registry import DATASETS, DatasetSpec, get_spec
 from instructvl.data.synthvl.render import png_bytes, render
 from instructvl.errors import InstructVLError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: held-out sets have a dev split
 MAX_ATTEMPTS = 50
 
 
 @dataclass(frozen=True)
 class Scale:
-    """Examples per split (held-in train / val, held-out test), before a dataset's size factor."""
+    """Examples per split (held-in train / val, held-out test / dev), before a dataset's
+    size factor; `dev` defaults to `val` (a baseline needs far fewer examples than a score)."""
 
     train: int
     val: int
     test: int
+    dev: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.dev is None:
+            object.__setattr__(self, "dev", self.val)
 
 
-SCALES = {"small": Scale(train=300, val=50, test=200), "full": Scale(train=5000, val=500, test=1000)}
+SCALES = {
+    "small": Scale(train=300, val=50, test=200, dev=50),
+    "full": Scale(train=5000, val=500, test=1000, dev=500),
+}
 
 
 def split_size(spec: DatasetSpec, split: str, scale: Scale) -> int:
@@ -63,7 +79,7 @@ def make_example(
         images = [png_bytes(render(s)) for s in ex.scenes]
         if not any(hashlib.sha256(b).hexdigest() in forbidden for b in images):
             return ex, images, attempt
-    raise InstructVLError(f"{spec.name}/{split}/{index}: no image unseen in held-in data after {MAX_ATTEMPTS} tries")
+    raise InstructVLError(f"{spec.name}/{split}/{index}: no image unseen in earlier splits after {MAX_ATTEMPTS} tries")
 
 
 def to_sample(spec: DatasetSpec, split: str, index: int, ex: Example, image_paths: list[str], attempt: int) -> Sample:
@@ -157,8 +173,8 @@ def generate_suite(
 ) -> dict[str, Any]:
     """Generates the SynthVL datasets `names` (default: all 26) under `out`; returns the manifest.
 
-    Phases run in order (held-in train, held-in val, held-out test) so later phases can
-    avoid earlier images; inside a phase, datasets run in `workers` processes.
+    Phases run in order (held-in train, held-in val, held-out test, held-out dev) so later
+    phases can avoid earlier images; inside a phase, datasets run in `workers` processes.
     """
     root = Path(out)
     scale_name = scale if isinstance(scale, str) else "custom"
@@ -170,7 +186,7 @@ def generate_suite(
     root.mkdir(parents=True, exist_ok=True)
     sizes: dict[str, dict[str, int]] = {s.name: {} for s in specs}
     seen: set[str] = set()
-    phases = [("train", False), ("val", False), ("test", True)]
+    phases = [("train", False), ("val", False), ("test", True), ("dev", True)]
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
         for split, held_out in phases:

@@ -47,8 +47,9 @@ class DatasetSpec:
 
     @property
     def data_splits(self) -> tuple[str, ...]:
-        """The JSONL splits written: train and val for held-in sets, test for held-out."""
-        return ("test",) if self.held_out else ("train", "val")
+        """The JSONL splits written: train and val for held-in sets, test and dev (the
+        majority baseline's, never scored) for held-out ones."""
+        return ("test", "dev") if self.held_out else ("train", "val")
 
 
 _S = DatasetSpec
