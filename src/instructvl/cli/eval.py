@@ -32,10 +32,11 @@ def phases_for(phase: str, shards: int) -> tuple[str, ...]:
     return ("prepare", "infer") if shards > 1 else ("prepare", "infer", "score")
 
 
-def default_out(model: str, no_image: bool) -> Path:
-    """runs/eval-<model>[-no-image]: the same command resumes into the same folder."""
+def default_out(model: str, no_image: bool, oracle: str | None = None) -> Path:
+    """runs/eval-<model>[-no-image | -oracle-<oracle>]: the same command resumes into the same folder."""
     name = Path(model).stem if model.endswith((".yaml", ".yml")) else Path(model).name
-    return Path("runs") / f"eval-{name}{'-no-image' if no_image else ''}"
+    suffix = f"-oracle-{oracle}" if oracle else "-no-image" if no_image else ""
+    return Path("runs") / f"eval-{name}{suffix}"
 
 
 @app.command("eval")
@@ -54,10 +55,16 @@ def eval_command(
         None, "--data-root", help="Folder of the real benchmarks (default $INSTRUCTVL_DATA or <cache>/data)."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Run folder (default runs/eval-<model>[-no-image]); a rerun resumes."
+        None, "--out", "-o", help="Run folder (default runs/eval-<model>[-no-image | -oracle-scene]); a rerun resumes."
     ),
     no_image: bool = typer.Option(
         False, "--no-image", help="Remove the images from the prompts: the text-only LLM baseline."
+    ),
+    oracle: str | None = typer.Option(
+        None,
+        "--oracle",
+        help="scene: replace each image by its SynthVL scene written as text (no image input), the reference for "
+        "perfect perception. SynthVL tasks only.",
     ),
     mode: str | None = typer.Option(None, help="Template mode override: instruction, multitask, caption-only."),
     seed: int = typer.Option(0, help="Seed (template choice per sample)."),
@@ -78,24 +85,28 @@ def eval_command(
 ) -> None:
     """Evaluate MODEL on TASKS: prepare prompts, run inference (resumable), score, report."""
     from instructvl.eval.harness import evaluate
+    from instructvl.eval.oracle import check_oracle
     from instructvl.eval.spec import resolve_tasks
 
     shard_pair = parse_shard(shard)
     phases = phases_for(phase, shard_pair[1])
-    resolve_tasks(tasks)  # unknown names fail before the model loads
+    specs = resolve_tasks(tasks)  # unknown names (and tasks an oracle cannot serve) fail before the model loads
+    if oracle is not None:
+        check_oracle(oracle, specs)
     if threads:
         import torch
 
         torch.set_num_threads(threads)
     started = time.perf_counter()
     vlm = load_model_with_status(model, set_) if "infer" in phases else None
-    run_dir = out or default_out(model, no_image)
+    run_dir = out or default_out(model, no_image, oracle)
     results = evaluate(
         vlm,
         tasks,
         run_dir,
         limit=limit,
         no_image=no_image,
+        oracle=oracle,
         data=data,
         data_root=data_root,
         seed=seed,
