@@ -1,8 +1,8 @@
 """The main job, end to end: SynthVL data, the offline vision tower, instruction tuning on
 the held-in mixture, zero-shot evaluation on held-out tasks and held-in validation, the
-text-only and chance / majority baselines, and a report with plots. Each step reuses
-what a previous run cached (data, tower, GGUF conversion, training checkpoints,
-finished predictions)."""
+text-only, scene-oracle and chance / majority baselines, and a report with plots. Each
+step reuses what a previous run cached (data, tower, GGUF conversion, training
+checkpoints, finished predictions)."""
 
 from __future__ import annotations
 
@@ -56,23 +56,38 @@ def _train_config(opts: QuickstartOptions, data: Path):
     )
 
 
-def _text_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path) -> Path:
-    """Where the text-only baseline of these tasks is kept in the instructvl cache. Its
-    predictions depend on the language model alone (see `model_record`), so every
-    quickstart run with the same language model, data and tasks shares them."""
+def _llm_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path, oracle: str | None = None) -> Path:
+    """Where a baseline of these tasks without image input (the text-only one, or the
+    `oracle` one) is kept in the instructvl cache. Its predictions depend on the language
+    model alone (see `model_record`), so every quickstart run with the same language
+    model, data and tasks shares them."""
     from instructvl.eval.provenance import fingerprint, model_record
     from instructvl.models.sources import cache_dir
 
     key = fingerprint(
         {
-            "model": model_record(model, model_name, no_image=True)["config_hash"],
+            "model": model_record(model, model_name, no_image=oracle is None, oracle=oracle)["config_hash"],
             "data": str(data.resolve()),
             "tasks": opts.held_out_tasks,
             "limit": opts.limit,
             "batch_size": EVAL_BATCH_SIZE,
         }
     )
-    return cache_dir() / "text-only" / key
+    return cache_dir() / ("text-only" if oracle is None else "oracle") / key
+
+
+def _llm_only_results(
+    opts: QuickstartOptions, model, data: Path, common: dict, out: Path, oracle: str | None = None
+) -> dict:
+    """The held-out results of a baseline without image input (text-only, or `oracle`),
+    evaluated into the cache (or reused from it) and copied into `out`."""
+    from instructvl.eval.harness import evaluate
+
+    shared = _llm_only_dir(opts, model, common["model_name"], data, oracle)
+    no_image = oracle is None
+    results = evaluate(model, opts.held_out_tasks, shared, limit=opts.limit, no_image=no_image, oracle=oracle, **common)
+    shutil.copytree(shared, out, dirs_exist_ok=True)
+    return results
 
 
 def _loss_plot(metrics: Path, out: Path) -> None:
@@ -92,10 +107,20 @@ def _loss_plot(metrics: Path, out: Path) -> None:
     save_figure(fig, out, dpi=110)
 
 
-def _report(opts: QuickstartOptions, train_result, model_results: dict, text_results: dict, seconds: dict) -> str:
+def _score(value: float | None, ci: list[float] | None = None) -> str:
+    """A score x100 with one decimal and its 95% interval in brackets, "-" when there is none."""
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f}" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else "")
+
+
+def _report(
+    opts: QuickstartOptions, train_result, model_results: dict, text_results: dict, oracle_results: dict, seconds: dict
+) -> str:
     from instructvl.eval.report import eval_source_mark
 
-    text = {t["task"]: t["score"] for t in text_results["tasks"]}
+    text = {t["task"]: t for t in text_results["tasks"]}
+    oracle = {t["task"]: t for t in oracle_results["tasks"]}
     lines = [
         f"# instructvl quickstart ({opts.preset})",
         "",
@@ -104,29 +129,34 @@ def _report(opts: QuickstartOptions, train_result, model_results: dict, text_res
         f"{train_result.first_val_loss.get('val_loss', float('nan')):.3f} -> "
         f"{train_result.val_loss.get('val_loss', float('nan')):.3f}.",
         "",
-        "Scores x100. `text only`: the same model with the images removed. `chance/majority`: expected score of a "
+        "Scores x100, in brackets the 95% bootstrap interval over samples. `text only`: the same model with the "
+        "images removed. `chance/majority`: expected score of a "
         "random candidate (rank tasks) or of the most frequent answer (generate tasks) of the task's training split; "
-        "marked `(eval)`, of the evaluation set itself, for tasks without a training split (held-out ones): an "
-        "optimistic baseline that peeks at the answers.",
+        "marked `(dev)`, of the dev split, for held-out tasks: drawn like their test split, never scored, so no "
+        "baseline peeks at the test answers.",
+        "`oracle`: the same language model with each image replaced by its SynthVL scene written as text (what "
+        "perfect perception would give it), zero-shot.",
         "",
-        "| task | group | metric | n | model | text only | chance/majority |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| task | group | metric | n | model | text only | oracle | chance/majority |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for t in model_results["tasks"]:
         baseline = t.get("baseline") or {}
         base, mark = baseline.get("score"), eval_source_mark(baseline)
-        txt = text.get(t["task"])
+        txt, orc = text.get(t["task"], {}), oracle.get(t["task"], {})
         lines.append(
-            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {100 * t['score']:.1f} | "
-            f"{'-' if txt is None else f'{100 * txt:.1f}'} | {'-' if base is None else f'{100 * base:.1f}{mark}'} |"
+            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {_score(t['score'], t.get('ci'))} | "
+            f"{_score(txt.get('score'), txt.get('ci'))} | {_score(orc.get('score'), orc.get('ci'))} | "
+            f"{'-' if base is None else _score(base, baseline.get('ci')) + mark} |"
         )
     lines.append("")
     for group, avg in model_results["averages"].items():
-        txt = text_results["averages"].get(group, {}).get("score")
+        txt = text_results["averages"].get(group, {})
+        orc = oracle_results["averages"].get(group, {})
         lines.append(
-            f"- {group} average: model {100 * avg['score']:.1f}, "
-            f"text only {'-' if txt is None else f'{100 * txt:.1f}'}, "
-            f"chance/majority {100 * avg['baseline']:.1f} ({avg['n_tasks']} tasks)"
+            f"- {group} average: model {_score(avg['score'], avg.get('ci'))}, text only "
+            f"{_score(txt.get('score'), txt.get('ci'))}, oracle {_score(orc.get('score'), orc.get('ci'))}, "
+            f"chance/majority {_score(avg['baseline'])} ({avg['n_tasks']} tasks)"
         )
     lines += [
         "",
@@ -179,13 +209,16 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
         "averages": {**held_out["averages"], **held_in["averages"]},
     }
     lap("eval")
-    console.rule("4/4 text-only baseline (held-out tasks; kept in the cache, it does not depend on training)")
-    shared = _text_only_dir(opts, model, common["model_name"], data)
-    text_results = evaluate(model, opts.held_out_tasks, shared, limit=opts.limit, no_image=True, **common)
-    shutil.copytree(shared, out / "eval-text-only", dirs_exist_ok=True)
+    console.rule("4/4 text-only and scene-oracle baselines (held-out tasks; kept in the cache, no training needed)")
+    text_results = _llm_only_results(opts, model, data, common, out / "eval-text-only")
+    oracle_results = _llm_only_results(opts, model, data, common, out / "eval-oracle", oracle="scene")
     lap("baseline")
-    write_comparison([out / "eval", out / "eval-text-only"], out / "compare", labels=["model", "text only"])
-    report = _report(opts, train_result, model_results, text_results, seconds)
+    write_comparison(
+        [out / "eval", out / "eval-text-only", out / "eval-oracle"],
+        out / "compare",
+        labels=["model", "text only", "oracle"],
+    )
+    report = _report(opts, train_result, model_results, text_results, oracle_results, seconds)
     (out / "report.md").write_text(report)
     summary = {
         "report": str(out / "report.md"),
@@ -193,6 +226,7 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
         "total_seconds": sum(seconds.values()),
         "averages": model_results["averages"],
         "text_only_averages": text_results["averages"],
+        "oracle_averages": oracle_results["averages"],
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return summary

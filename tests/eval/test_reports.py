@@ -9,9 +9,14 @@ import yaml
 from typer.testing import CliRunner
 
 from instructvl.cli import _register, app
+from instructvl.data.schema import Sample
 from instructvl.eval.compare import compare_runs, relative
 from instructvl.eval.records import read_jsonl
+from instructvl.eval.spec import all_specs
+from instructvl.eval.targets import gold_index
 from tests.tiny import model_config
+
+SPECS = all_specs()
 
 _register()
 runner = CliRunner()
@@ -53,10 +58,26 @@ def test_results_and_report_hold_every_task(runs):
         values = [row["value"] for row in read_jsonl(runs / "with-image" / "scored" / f"{task['task']}.jsonl")]
         if task["metric"] != "auc":
             assert task["score"] == pytest.approx(sum(values) / len(values))
-        assert f"| {task['task']} | {task['group']} | {task['metric']} | 4 | {100 * task['score']:.2f} |" in report
+        lo, hi = task["ci"]
+        assert lo <= task["score"] <= hi and (lo < hi or len(set(values)) == 1)
+        row = f"| {task['task']} | {task['group']} | {task['metric']} | 4 | {100 * task['score']:.2f} "
+        assert row + f"[{100 * lo:.1f}, {100 * hi:.1f}] |" in report
         assert task["spec_hash"] and task["spec"]["normalisation"] in ("sum", "mean") and task["seed"] == 0
+        rows = read_jsonl(runs / "with-image" / "predictions" / f"{task['task']}.jsonl")
+        if task["spec"]["output"] == "generate":  # the gold answer, teacher-forced after generating
+            per_token = [row["gold"][0] / row["gold"][1] for row in rows]
+        else:  # the gold candidate's own score
+            prepared = {r["id"]: r for r in read_jsonl(runs / "with-image" / "prepared" / f"{task['task']}.jsonl")}
+            gold = [gold_index(SPECS[task["task"]], Sample.from_json(prepared[row["id"]])) for row in rows]
+            per_token = [row["scores"][g][0] / row["scores"][g][1] for row, g in zip(rows, gold)]
+        companion = task["gold_logprob"]
+        assert companion["mean"] == pytest.approx(sum(per_token) / 4) and companion["mean"] < 0
+        assert companion["ci"][0] <= companion["mean"] <= companion["ci"][1]
     held_out = [t["score"] for t in results["tasks"] if t["group"] == "held-out"]
     assert results["averages"]["held-out"]["score"] == pytest.approx(sum(held_out) / 3)
+    lo, hi = results["averages"]["held-out"]["ci"]
+    task_cis = [t["ci"] for t in results["tasks"] if t["group"] == "held-out"]
+    assert sum(c[0] for c in task_cis) / 3 <= lo < hi <= sum(c[1] for c in task_cis) / 3  # averaging narrows
     assert results["averages"]["held-in"]["tasks"] == ["vqa"]
     assert "held-out average" in report and "held-in average" in report
     run = results["run"]
@@ -64,6 +85,8 @@ def test_results_and_report_hold_every_task(runs):
     assert {"torch", "transformers", "instructvl"} <= set(run["versions"]["packages"]) and run["no_image"] is False
     vqa = next(t for t in results["tasks"] if t["task"] == "vqa")
     assert vqa["baseline"]["kind"] == "majority" and vqa["baseline"]["source"] == "train"
+    lo, hi = vqa["baseline"]["ci"]  # the majority answer's score, resampled like the model's
+    assert lo <= vqa["baseline"]["score"] <= hi
 
 
 def test_compare_puts_runs_side_by_side(runs, tmp_path):
@@ -81,6 +104,14 @@ def test_compare_puts_runs_side_by_side(runs, tmp_path):
         assert row["relative"][1] == relative(task["score"], row["scores"][0])
     assert [r["task"] for r in cmp["rows"]][-2:] == ["held-in average", "held-out average"]
     assert "| vsr | top1 |" in (tmp_path / "compare.md").read_text()
+    paired = {(r["task"]): r for r in cmp["paired"] if r["run"] == "text-only" and r["versus"] == "with-image"}
+    assert set(paired) == {"vsr", "memes", "gqa", "vqa", "held-in average", "held-out average"}
+    for row in cmp["rows"]:
+        if row["task"] in paired and row["scores"][1] is not None:
+            assert paired[row["task"]]["diff"] == pytest.approx(row["scores"][1] - row["scores"][0])
+            lo, hi = paired[row["task"]]["ci"]
+            assert lo <= paired[row["task"]]["diff"] <= hi
+    assert "## Paired differences" in (tmp_path / "compare.md").read_text()
 
 
 def test_relative_difference():

@@ -45,8 +45,9 @@ def test_quickstart_pipeline_writes_report_plots_and_baselines(tiny_parts, tmp_p
     report = (out / "report.md").read_text()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in report.splitlines() if line.startswith("| ")}
     assert {"vsr", "gqa", "vqa"} <= set(rows)
-    # the held-out generate task's majority is counted on its evaluation set, the held-in one's on its training split
-    assert rows["gqa"].endswith(" (eval) |") and "(eval)" not in rows["vqa"] and "(eval)" not in rows["vsr"]
+    # the held-out generate task's majority is counted on its dev split, the held-in one's on its training split
+    assert rows["gqa"].endswith(" (dev) |") and "(dev)" not in rows["vqa"] and "(dev)" not in rows["vsr"]
+    assert "(eval)" not in report
     assert "held-out average: model" in report and "text only" in report
     averages = summary["averages"]
     assert set(averages) == {"held-out", "held-in"} and 0 <= averages["held-out"]["score"] <= 1

@@ -77,6 +77,8 @@ def test_tiny_study_end_to_end_then_reused(tiny_parts, study_suite, tmp_path, mo
         assert doc["cells"][cell]["tasks"]["vqa"]["mean"] == pytest.approx(np.mean(vqa))
         assert doc["cells"][cell]["task_types"]["open QA"]["mean"] == pytest.approx(np.mean(vqa))
         assert doc["cells"][cell]["train_seconds"]["n"] == 2
+        lo, hi = summary["ci"]  # hierarchical: seeds, then samples
+        assert lo <= summary["mean"] <= hi and lo <= min(held_out) and max(held_out) <= hi
     assert set(doc["task_type_names"]) == {"binary classification", "open QA"}
     (env_group,) = doc["provenance"]["runs"]  # all four runs made by this code, here
     assert sorted(env_group["runs"]) == ["mlp/seed-0", "mlp/seed-1", "qformer/seed-0", "qformer/seed-1"]
@@ -93,7 +95,10 @@ def test_tiny_study_end_to_end_then_reused(tiny_parts, study_suite, tmp_path, mo
     )
     (claim,) = doc["claims"]  # qformer > mlp: the reverse of mlp's difference from qformer
     assert claim["difference"]["diff"] == pytest.approx(-diff["diff"])
-    expected = {"lower": "agrees", "higher": "disagrees", "no difference": "no difference"}[diff["verdict"]]
+    expected = {"lower": "agrees", "higher": "disagrees", "same": "no difference", "inconclusive": "inconclusive"}[
+        diff["verdict"]
+    ]
+    assert claim["difference"]["ci"] == pytest.approx([-diff["ci"][1], -diff["ci"][0]])  # the same paired draws
     assert claim["verdict"] == expected
     report = (out / "report.md").read_text()
     assert "| qformer | instruction-aware Q-Former | 2 | 2 x 2 |" in report and "Differences from `qformer`" in report

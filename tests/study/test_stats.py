@@ -1,11 +1,12 @@
-"""Mean / std over seeds, the "no difference" rule, task types."""
+"""Mean / std over seeds, verdicts from intervals, claims decided on constructed cases, task types."""
 
 import numpy as np
 import pytest
 
 from instructvl.eval.spec import all_specs
+from instructvl.eval.uncertainty import TaskValues
 from instructvl.study.report import fmt, fmt_diff
-from instructvl.study.stats import difference, summarize, summarize_curve
+from instructvl.study.stats import measured_verdict, summarize, summarize_curve
 from instructvl.study.task_types import task_type
 
 
@@ -22,25 +23,15 @@ def test_summary_equals_numpy_sample_statistics():
     assert c["std"] == pytest.approx(np.std(curves, axis=0, ddof=1).tolist()) and c["n"] == 3
 
 
-def test_a_difference_within_the_spread_is_no_difference():
-    ref = summarize([0.50, 0.60, 0.55])  # std 0.05
-    assert difference(summarize([0.58, 0.60, 0.59]), ref)["verdict"] == "no difference"  # +0.04 < 0.05
-    higher = difference(summarize([0.70, 0.72, 0.71]), ref)
-    assert (
-        higher["verdict"] == "higher"
-        and higher["diff"] == pytest.approx(0.16)
-        and higher["spread"] == pytest.approx(0.05)
-    )
-    assert difference(summarize([0.30, 0.30, 0.30]), ref)["verdict"] == "lower"
-    # the larger of the two spreads counts
-    assert difference(summarize([0.3, 0.9, 0.6]), ref)["verdict"] == "no difference"
-    assert difference(summarize([0.9]), summarize([0.5]))["verdict"] == "spread unknown"
-    assert difference(summarize([0.5]), summarize([0.5]))["verdict"] == "no difference"
-    assert fmt(ref) == "55.0 ± 5.0" and fmt(summarize([0.25])) == "25.0" and fmt(None) == "-"
-    assert (
-        fmt_diff(higher) == "+16.0"
-        and fmt_diff(difference(summarize([0.58, 0.60, 0.59]), ref)) == "no difference (+4.0)"
-    )
+def test_a_verdict_reads_the_interval_against_zero_and_the_smallest_effect():
+    assert measured_verdict([0.001, 0.05]) == "higher" and measured_verdict([-0.05, -0.001]) == "lower"
+    assert measured_verdict([-0.015, 0.019]) == "same"  # inside +-2 points
+    assert measured_verdict([-0.015, 0.025]) == "inconclusive"
+    assert measured_verdict([-0.03, 0.03], min_effect=0.05) == "same" and measured_verdict(None) is None
+    ref = {"mean": 0.55, "std": 0.05, "ci": [0.5, 0.6]}
+    assert fmt(ref) == "55.0 ± 5.0 [50.0, 60.0]" and fmt(summarize([0.25])) == "25.0" and fmt(None) == "-"
+    assert fmt_diff({"diff": 0.16, "ci": [0.1, 0.2], "verdict": "higher"}) == "+16.0 [+10.0, +20.0] higher"
+    assert fmt_diff({"diff": 12.0}, 1, 0) == "+12"
 
 
 def test_task_types_of_the_packaged_tasks():
@@ -58,28 +49,54 @@ def test_task_types_of_the_packaged_tasks():
     assert types["gqa"] == types["msvd"] == types["textvqa"] == "open QA" and types["vqa-qg"] == "question generation"
 
 
-def test_a_claim_agrees_or_disagrees_only_beyond_the_spread():
+def _runs(rng, accuracy: float, seeds: int = 3, n: int = 200, shared=None) -> list[TaskValues]:
+    """`seeds` runs of one top-1 task on the same n samples; with `shared`, each run agrees
+    with it except on a fraction `accuracy` of samples (a near-copy)."""
+    ids = tuple(f"s{i}" for i in range(n))
+    runs = []
+    for _ in range(seeds):
+        if shared is None:
+            values = (rng.random(n) < accuracy).astype(float)
+        else:
+            values = shared.copy()
+            flip = rng.random(n) < accuracy
+            values[flip] = 1 - values[flip]
+        runs.append(TaskValues("top1", ids, values))
+    return runs
+
+
+def test_claims_are_decided_by_the_paired_interval():
     from instructvl.study.aggregate import check_claim
     from instructvl.study.grid import Claim
 
-    cells = {
-        "a": {"groups": {"held-out": summarize([0.70, 0.72, 0.71])}},
-        "b": {"groups": {"held-out": summarize([0.50, 0.60, 0.55])}},
-        "c": {"groups": {"held-out": summarize([0.58, 0.60, 0.59])}},
-        "lone": {"groups": {"held-out": summarize([0.9])}},
+    rng = np.random.default_rng(0)
+    base = (rng.random(200) < 0.5).astype(float)
+    better = np.where(rng.random(200) < 0.3, 1.0, base)  # base plus ~15 points
+    task_values = {
+        "strong": {"t": _runs(rng, 0.0, shared=better)},
+        "base": {"t": _runs(rng, 0.0, shared=base)},
+        "twin": {"t": _runs(rng, 0.0, shared=base.copy())},  # the same answers: difference exactly 0
+        "noisy": {"t": _runs(rng, 0.5, n=12)},  # 12 samples: cannot tell
+        "lone": {"t": _runs(rng, 0.0, seeds=1, shared=better)},
     }
+    info = {"t": {"group": "held-out", "type": "open QA"}}
 
-    def verdict(higher, lower, measure="groups.held-out", expect="higher"):
-        return check_claim(
-            Claim(claim="x", source="y", cell=higher, versus=lower, measure=measure, expect=expect), cells
+    def claim(cell, versus, expect="higher", measure="groups.held-out", min_effect=0.02):
+        c = Claim(
+            claim="x", source="y", cell=cell, versus=versus, measure=measure, expect=expect, min_effect=min_effect
         )
+        return check_claim(c, task_values, info)
 
-    agrees = verdict("a", "b")
-    assert agrees["verdict"] == "agrees" and agrees["difference"]["diff"] == pytest.approx(0.16)
-    assert verdict("b", "a")["verdict"] == "disagrees"
-    assert verdict("c", "b")["verdict"] == "no difference"  # +0.04 < the spread 0.05
-    assert verdict("lone", "b")["verdict"] == "spread unknown (one seed)"
-    assert verdict("a", "missing")["verdict"] == "not measured"
-    assert verdict("a", "b", "groups.held-in")["verdict"] == "not measured"
-    assert verdict("c", "b", expect="same")["verdict"] == "agrees"
-    assert verdict("a", "b", expect="same")["verdict"] == "disagrees (higher)"
+    agrees = claim("strong", "base")
+    assert agrees["verdict"] == "agrees" and agrees["difference"]["diff"] == pytest.approx(better.mean() - base.mean())
+    assert agrees["difference"]["ci"][0] > 0 and agrees["samples_to_decide"] is None
+    assert claim("base", "strong")["verdict"] == "disagrees"
+    assert claim("twin", "base")["verdict"] == "no difference"
+    assert claim("twin", "base", expect="same")["verdict"] == "agrees"
+    assert claim("strong", "base", expect="same")["verdict"] == "disagrees (higher)"
+    noisy = claim("noisy", "base", measure="tasks.t")
+    assert noisy["verdict"] == "inconclusive" and noisy["difference"]["n"] == 12
+    assert noisy["difference"]["mde"] > 0.02 and noisy["samples_to_decide"] > 12
+    assert claim("lone", "base", measure="task_types.open QA")["verdict"] == "agrees"  # one seed: samples only
+    assert claim("strong", "missing")["verdict"] == "not measured"
+    assert claim("strong", "base", measure="groups.held-in")["verdict"] == "not measured"

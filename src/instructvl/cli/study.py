@@ -12,8 +12,9 @@ from instructvl.study.grid import list_studies
 
 HELP = """Run a study: every cell of a grid (configs/study/NAME.yaml, or a YAML path) x its
 seeds, each trained, evaluated and (where the cell lists analyses) analysed, then OUT/report.md
-(mean ± std over seeds per task, held-in / held-out average and task type; differences
-from the reference cell, "no difference" within the spread), results.json and PNGs.
+(mean ± std over seeds and a hierarchical 95% bootstrap interval per task, held-in /
+held-out average and task type; paired differences from the reference cell with their
+intervals; the papers' claims decided by those intervals), results.json and PNGs.
 Finished runs are reused, so an interrupted study resumes; the report covers every
 finished run of the grid in OUT.
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from instructvl.errors import InstructVLError
 from instructvl.eval.records import read_json, write_json
-from instructvl.eval.report import GROUP_ORDER, x100
+from instructvl.eval.report import GROUP_ORDER, with_ci, x100
+from instructvl.eval.uncertainty import paired_difference, run_values
 
 
 def load_results(run_dir: str | Path) -> dict[str, Any]:
@@ -29,12 +32,13 @@ def relative(value: float | None, reference: float | None) -> float | None:
     return (value - reference) / abs(reference)
 
 
-def _row(name: str, group: str, metric: str, scores: list, baseline: float | None) -> dict[str, Any]:
+def _row(name: str, group: str, metric: str, scores: list, cis: list, baseline: float | None) -> dict[str, Any]:
     return {
         "task": name,
         "group": group,
         "metric": metric,
         "scores": scores,
+        "ci": cis,
         "baseline": baseline,
         "relative": [relative(s, scores[0]) for s in scores],
     }
@@ -54,13 +58,39 @@ def compare_runs(run_dirs: list[str | Path], labels: list[str] | None = None) ->
     for name in names:
         first = next(r[name] for r in by_task if name in r)
         scores = [r[name].get("score") if name in r else None for r in by_task]
-        rows.append(_row(name, first["group"], first["metric"], scores, first["baseline"]["score"]))
+        cis = [r[name].get("ci") if name in r else None for r in by_task]
+        rows.append(_row(name, first["group"], first["metric"], scores, cis, first["baseline"]["score"]))
     for group in GROUP_ORDER:
         avgs = [r["averages"].get(group) for r in results]
         if any(avgs):
             base = next(a["baseline"] for a in avgs if a)
-            rows.append(_row(f"{group} average", group, "mean", [a and a["score"] for a in avgs], base))
-    return {"runs": labels, "folders": [str(d) for d in run_dirs], "rows": rows}
+            cis = [a.get("ci") if a else None for a in avgs]
+            rows.append(_row(f"{group} average", group, "mean", [a and a["score"] for a in avgs], cis, base))
+    return {
+        "runs": labels,
+        "folders": [str(d) for d in run_dirs],
+        "rows": rows,
+        "paired": paired_rows(run_dirs, results, labels),
+    }
+
+
+def paired_rows(run_dirs: list[str | Path], results: list[dict], labels: list[str]) -> list[dict[str, Any]]:
+    """Each run after the first minus the first, per task and per group average, paired
+    on the samples both scored (`instructvl.eval.uncertainty.paired_difference`)."""
+    values = [{t: [v] for t, v in run_values(d, r).items()} for d, r in zip(run_dirs, results)]
+    groups = {t["task"]: t["group"] for r in results for t in r["tasks"]}
+    out = []
+    for i in range(1, len(results)):
+        for group in GROUP_ORDER:
+            mine = {t: v for t, v in values[i].items() if groups[t] == group}
+            first = {t: v for t, v in values[0].items() if groups[t] == group}
+            diff = paired_difference(mine, first, (labels[i], labels[0]))
+            if diff["average"] is None:
+                continue
+            rows = [{"task": t, "group": group, **d} for t, d in diff["tasks"].items()]
+            rows.append({"task": f"{group} average", "group": group, **diff["average"]})
+            out += [{"run": labels[i], "versus": labels[0], **row} for row in rows]
+    return out
 
 
 def _pct(value: float | None) -> str:
@@ -73,15 +103,41 @@ def compare_markdown(cmp: dict[str, Any]) -> str:
     lines = [
         "# Comparison",
         "",
-        f"Scores x100; in brackets the difference relative to {cmp['runs'][0]}.",
+        f"Scores x100 with their 95% bootstrap interval over samples; in round brackets the difference relative to "
+        f"{cmp['runs'][0]}.",
         "",
         head,
         "|---|---|" + "---:|" * (len(cmp["runs"]) + 1),
     ]
     for row in cmp["rows"]:
-        cells = [x100(s) + (_pct(r) if i else "") for i, (s, r) in enumerate(zip(row["scores"], row["relative"]))]
+        cells = [
+            with_ci(s, ci) + (_pct(r) if i else "")
+            for i, (s, ci, r) in enumerate(
+                zip(row["scores"], row.get("ci") or [None] * len(row["scores"]), row["relative"])
+            )
+        ]
         name = f"**{row['task']}**" if row["metric"] == "mean" else row["task"]
         lines.append(f"| {name} | {row['metric']} | " + " | ".join(cells) + f" | {x100(row['baseline'])} |")
+    if cmp.get("paired"):
+        lines += [
+            "",
+            "## Paired differences",
+            "",
+            "Run minus the first run on the samples both scored, x100, with the 95% bootstrap interval (the same "
+            "resampled samples for both runs; an average's replicates are its tasks' mean) and the minimum effect "
+            "this n detects with 80% power (mde).",
+            "",
+            "| run | versus | task | n | difference | 95% interval | mde |",
+            "|---|---|---|---:|---:|---:|---:|",
+        ]
+        for row in cmp["paired"]:
+            ci = "-" if row["ci"] is None else f"[{100 * row['ci'][0]:+.1f}, {100 * row['ci'][1]:+.1f}]"
+            mde = "-" if row["mde"] is None else f"{100 * row['mde']:.1f}"
+            name = f"**{row['task']}**" if row["task"].endswith(" average") else row["task"]
+            lines.append(
+                f"| {row['run']} | {row['versus']} | {name} | {row['n'] or ''} | "
+                f"{100 * row['diff']:+.2f} | {ci} | {mde} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -95,7 +151,13 @@ def bar_chart(cmp: dict[str, Any], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(8.0, 0.6 * len(rows) * max(1, len(runs) / 2) + 2), 5.0))
     for i, label in enumerate(runs):
         xs = [j + (i - (len(runs) - 1) / 2) * width for j in range(len(rows))]
-        ax.bar(xs, [100 * (r["scores"][i] or 0.0) for r in rows], width, label=label)
+        heights = [100 * (r["scores"][i] or 0.0) for r in rows]
+        cis = [(r.get("ci") or [None] * len(runs))[i] for r in rows]
+        errors = [
+            [h - 100 * c[0] if c else 0.0 for h, c in zip(heights, cis)],
+            [100 * c[1] - h if c else 0.0 for h, c in zip(heights, cis)],
+        ]
+        ax.bar(xs, heights, width, label=label, yerr=np.clip(errors, 0, None), capsize=2, error_kw={"lw": 0.8})
     ax.scatter(
         range(len(rows)),
         [100 * (r["baseline"] or 0.0) for r in rows],

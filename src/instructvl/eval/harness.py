@@ -3,6 +3,7 @@
     from instructvl.eval.harness import evaluate
     results = evaluate(model, "held-out", "runs/eval-tiny")              # the model
     evaluate(model, "held-out", "runs/eval-tiny-text", no_image=True)    # text-only baseline
+    evaluate(model, "held-out", "runs/eval-tiny-oracle", oracle="scene")  # images replaced by their scene in words
     results["tasks"][i]["score"], ["baseline"], results["averages"]["held-out"]
 
 Phases can run separately (`phases=("prepare",)`, `("infer",)`, `("score",)`); each is
@@ -19,18 +20,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
 from instructvl.eval import baselines
 from instructvl.eval.infer import infer_task, shard_of
 from instructvl.eval.metrics import compute
-from instructvl.eval.prepare import prepare_samples, training_answers
+from instructvl.eval.oracle import check_oracle, oracle_prompts
+from instructvl.eval.prepare import baseline_answers, prepare_samples
 from instructvl.eval.progress import task_progress
 from instructvl.eval.provenance import model_record
 from instructvl.eval.records import prediction_path, read_json, read_jsonl, read_predictions, write_json, write_jsonl
 from instructvl.eval.report import build_results, write_report
-from instructvl.eval.scoring import metric_inputs, metric_options_for
+from instructvl.eval.scoring import gold_logprobs, metric_inputs, metric_options_for
 from instructvl.eval.spec import TaskSpec, resolve_tasks, spec_hash, with_overrides
+from instructvl.eval.uncertainty import TaskValues, run_interval
 from instructvl.provenance import environment
 
 PHASES = ("prepare", "infer", "score")
@@ -46,7 +51,7 @@ def select_specs(tasks: str | list, mode: str | None = None) -> list[TaskSpec]:
 
 
 def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
-    for key in ("no_image", "seed"):
+    for key in ("no_image", "seed", "oracle"):
         if key in existing and existing[key] != run[key]:
             raise InstructVLError(
                 f"{run_dir} holds a run with {key}={existing[key]!r}, not {run[key]!r}; use another --out"
@@ -63,11 +68,20 @@ def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
             )
 
 
-def open_run(run_dir: Path, specs: list[TaskSpec], model, model_name: str | None, no_image: bool, seed: int) -> dict:
+def open_run(
+    run_dir: Path,
+    specs: list[TaskSpec],
+    model,
+    model_name: str | None,
+    no_image: bool,
+    seed: int,
+    oracle: str | None = None,
+) -> dict:
     """Creates or checks run.json (what produced the run) and returns it, merged."""
     run = {
-        "model": model_record(model, model_name, no_image) if model is not None else None,
+        "model": model_record(model, model_name, no_image, oracle) if model is not None else None,
         "no_image": no_image,
+        "oracle": oracle,
         "seed": seed,
         "versions": environment(),
         "tasks": {s.name: spec_hash(s) for s in specs},
@@ -96,7 +110,7 @@ def prepared(
     if same and path.is_file():
         return [Sample.from_json(row) for row in read_jsonl(path)]
     samples = prepare_samples(spec, data, data_root, seed, limit)
-    majority = None if spec.output == "rank" else baselines.majority_answer(spec, samples, training_answers(spec, data))
+    majority = None if spec.output == "rank" else baselines.majority_answer(*baseline_answers(spec, data, data_root))
     write_jsonl(path, (s.to_json() for s in samples))
     write_json(meta_path, {**meta, "n": len(samples), "majority": majority})
     return samples
@@ -109,8 +123,20 @@ def effective_limit(spec: TaskSpec, limit: int | None) -> int | None:
     return limit or None
 
 
-def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int) -> dict[str, Any]:
-    """Scores one task, writes <run>/scored/<task>.jsonl, and returns its results entry."""
+def companion_score(spec: TaskSpec, samples: list[Sample], rows: dict[str, dict]) -> dict[str, Any] | None:
+    """The mean per-token log-probability of the gold answers with its 95% bootstrap
+    interval (`scoring.gold_logprobs`); None where predictions lack it."""
+    values = gold_logprobs(spec, samples, rows)
+    if values is None:
+        return None
+    task = TaskValues("logprob", tuple(s.id for s in samples), np.asarray(values))
+    return {"mean": float(np.mean(values)), "ci": run_interval(f"{spec.name}:logprob", task)["ci"]}
+
+
+def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int) -> tuple[dict[str, Any], Any]:
+    """Scores one task, writes <run>/scored/<task>.jsonl, and returns its results entry
+    (with the score's 95% bootstrap interval, `ci`) and the bootstrap replicates (None
+    when the task could not be scored)."""
     rows = read_predictions(run_dir, spec.name)
     meta = read_json(run_dir / "prepared" / f"{spec.name}.json") or {}
     record: dict[str, Any] = {
@@ -119,6 +145,7 @@ def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int)
         "metric": spec.metric,
         "n": len(samples),
         "score": None,
+        "ci": None,
         "extra": {},
         "spec": spec.resolved(),
         "spec_hash": spec_hash(spec),
@@ -130,22 +157,24 @@ def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int)
         "seconds": round(sum(rows[s.id].get("seconds", 0.0) for s in samples if s.id in rows), 2),
     }
     preds, refs = metric_inputs(spec, samples, rows)  # missing predictions: an error
+    replicates = None
     try:
         result = compute(spec.metric, preds, refs, **metric_options_for(spec))
     except InstructVLError as exc:  # e.g. AUC on a sample with one class: shown in the report
         record["error"] = str(exc)
     else:
-        record.update(score=result.score, extra=result.extra)
-        write_jsonl(
-            run_dir / "scored" / f"{spec.name}.jsonl",
-            (
-                {"id": s.id, "prediction": p, "reference": r, "value": v}
-                for s, p, r, v in zip(samples, preds, refs, result.per_sample)
-            ),
-        )
+        scored = [
+            {"id": s.id, "prediction": p, "reference": r, "value": v}
+            for s, p, r, v in zip(samples, preds, refs, result.per_sample)
+        ]
+        bootstrap = run_interval(spec.name, TaskValues.from_rows(spec.metric, scored))
+        record.update(score=result.score, ci=bootstrap["ci"], extra=result.extra)
+        replicates = bootstrap["replicates"]
+        write_jsonl(run_dir / "scored" / f"{spec.name}.jsonl", scored)
+    record["gold_logprob"] = companion_score(spec, samples, rows)
     majority = tuple(meta["majority"]) if meta.get("majority") else None
     record["baseline"] = baselines.baseline(spec, samples, majority)  # type: ignore[arg-type]
-    return record
+    return record, replicates
 
 
 def evaluate(
@@ -155,6 +184,7 @@ def evaluate(
     *,
     limit: int | None = None,
     no_image: bool = False,
+    oracle: str | None = None,
     data: str | Path | None = None,
     data_root: str | Path | None = None,
     seed: int = 0,
@@ -170,8 +200,9 @@ def evaluate(
     `out_dir`; returns the results (None when the score phase did not run).
 
     `limit`: samples per task (None: each spec's default, 0: all). `no_image`: the
-    text-only baseline. `data`: a SynthVL folder (default: the cached small suite);
-    `data_root`: where real benchmarks are. `mode`: template mode override."""
+    text-only baseline. `oracle="scene"`: the scene-description oracle (SynthVL tasks
+    only; see `instructvl.eval.oracle`). `data`: a SynthVL folder (default: the cached
+    small suite); `data_root`: where real benchmarks are. `mode`: template mode override."""
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise InstructVLError(f"unknown phases {sorted(unknown)}; phases: {', '.join(PHASES)}")
@@ -179,16 +210,21 @@ def evaluate(
         raise InstructVLError("the infer phase needs a model")
     if not (len(shard) == 2 and 0 <= shard[0] < shard[1]):
         raise InstructVLError(f"shard must be (index, count) with 0 <= index < count, got {shard}")
+    if oracle is not None and no_image:
+        raise InstructVLError("the oracle already removes the images; do not ask for no_image as well")
     run_dir = Path(out_dir)
     specs = select_specs(tasks, mode)
-    run = open_run(run_dir, specs, model, model_name, no_image, seed)
+    if oracle is not None:
+        check_oracle(oracle, specs)
+    run = open_run(run_dir, specs, model, model_name, no_image, seed, oracle)
     keep = "prepare" not in phases
     samples = {s.name: prepared(run_dir, s, effective_limit(s, limit), seed, data, data_root, keep) for s in specs}
     if "infer" in phases:
+        inputs = {s.name: oracle_prompts(s, samples[s.name]) for s in specs} if oracle else samples
         model.eval()
         with task_progress(progress) as bars:
             for spec in specs:
-                mine = shard_of(samples[spec.name], shard)
+                mine = shard_of(inputs[spec.name], shard)
                 done = set(read_predictions(run_dir, spec.name))
                 advance = bars.add(spec.name, total=len(mine), completed=sum(s.id in done for s in mine))
                 infer_task(
@@ -204,8 +240,9 @@ def evaluate(
     if "score" not in phases:
         return None
     started = time.perf_counter()
-    records = [task_record(run_dir, s, samples[s.name], seed) for s in specs]
-    results = build_results(run, records)
+    scored = {s.name: task_record(run_dir, s, samples[s.name], seed) for s in specs}
+    records = [record for record, _ in scored.values()]
+    results = build_results(run, records, {name: reps for name, (_, reps) in scored.items() if reps is not None})
     json_path, md_path = write_report(run_dir, results)
     announce(f"scored {len(records)} tasks in {time.perf_counter() - started:.1f} s: {md_path}, {json_path}")
     return results

@@ -1,8 +1,10 @@
 """The infer phase: model outputs for a task's prompts, written to disk batch by batch.
 
-Generate tasks store the decoded text (`raw`; post-processing happens when scoring);
-rank tasks store each candidate's (summed log-probability, token count) from
-`score_candidates`, so the normalisation is applied when scoring. A rerun skips the
+Generate tasks store the decoded text (`raw`; post-processing happens when scoring) and
+the gold answer's teacher-forced (summed log-probability, token count) (`gold`, for the
+companion score; one extra pass per batch over the cached prompt); rank tasks store each
+candidate's (summed log-probability, token count) from `score_candidates`, so the
+normalisation is applied when scoring. A rerun skips the
 samples that already have a prediction (in any shard's file); `shard=(i, n)` takes
 every n-th sample from the i-th, for work split across processes.
 """
@@ -20,7 +22,7 @@ from transformers import StoppingCriteria, StoppingCriteriaList
 from instructvl.data.schema import IMAGE_MARKER, Sample, Turn
 from instructvl.eval.records import append_jsonl
 from instructvl.eval.spec import TaskSpec
-from instructvl.eval.targets import candidates_for
+from instructvl.eval.targets import candidates_for, gold_text
 
 DEFAULT_BATCH_SIZE = 16
 CHUNK_SIZE = 32
@@ -69,9 +71,11 @@ def predict_batch(model, collator, spec: TaskSpec, samples: list[Sample]) -> lis
         )
         search = {"num_beams": spec.num_beams, "length_penalty": spec.length_penalty} if spec.num_beams > 1 else {}
         ids = model.generate(batch, max_new_tokens=spec.max_new_tokens, **search, **stop)
+        golds = [gold_text(spec, s) for s in samples]
+        gold = model.score_candidates(batch, [[g] for g in golds]) if all(golds) else [[None]] * len(samples)
     return [
-        {"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row)}
-        for s, row in zip(samples, ids)
+        {"id": s.id, "raw": tok.decode(row, skip_special_tokens=True), "new_tokens": len(row), "gold": g[0]}
+        for s, row, g in zip(samples, ids, gold)
     ]
 
 

@@ -10,34 +10,52 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from instructvl.eval.records import write_json
+from instructvl.eval.uncertainty import interval, mean_replicates
 from instructvl.provenance import describe
 
 GROUP_ORDER = ("held-in", "held-out", "real")
 
 
-def averages(tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Mean score and mean baseline per group, over the tasks that have a score."""
+def averages(tasks: list[dict[str, Any]], replicates: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, Any]]:
+    """Mean score and mean baseline per group, over the tasks that have a score; with the
+    tasks' bootstrap `replicates`, the average's 95% interval (`ci`)."""
     out = {}
     for group in GROUP_ORDER:
         scored = [t for t in tasks if t["group"] == group and t.get("score") is not None]
-        if scored:
-            out[group] = {
-                "score": sum(t["score"] for t in scored) / len(scored),
-                "baseline": sum(t["baseline"]["score"] for t in scored) / len(scored),
-                "n_tasks": len(scored),
-                "tasks": [t["task"] for t in scored],
-            }
+        if not scored:
+            continue
+        baselines = [t["baseline"]["score"] for t in scored if t["baseline"].get("score") is not None]
+        out[group] = {
+            "score": sum(t["score"] for t in scored) / len(scored),
+            "ci": None,
+            "baseline": sum(baselines) / len(baselines) if len(baselines) == len(scored) else None,
+            "n_tasks": len(scored),
+            "tasks": [t["task"] for t in scored],
+        }
+        reps = [replicates[t["task"]] for t in scored if t["task"] in (replicates or {})]
+        if len(reps) == len(scored):
+            out[group]["ci"] = interval(mean_replicates(reps))
     return out
 
 
-def build_results(run: dict[str, Any], tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    """The results document: provenance, per-task records, group averages."""
-    return {"format": 1, "run": run, "tasks": tasks, "averages": averages(tasks)}
+def build_results(
+    run: dict[str, Any], tasks: list[dict[str, Any]], replicates: dict[str, np.ndarray] | None = None
+) -> dict[str, Any]:
+    """The results document: provenance, per-task records, group averages (with intervals
+    from the tasks' bootstrap `replicates`)."""
+    return {"format": 1, "run": run, "tasks": tasks, "averages": averages(tasks, replicates)}
 
 
 def x100(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}"
+
+
+def with_ci(value: float | None, ci: list[float] | None) -> str:
+    """A score x100 with its 95% interval: "45.83 [31.2, 60.4]" (the score alone without one)."""
+    return x100(value) if value is None or not ci else f"{x100(value)} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
 
 
 def _how(task: dict[str, Any]) -> str:
@@ -47,6 +65,14 @@ def _how(task: dict[str, Any]) -> str:
     return f"generate (<= {spec['max_new_tokens']} tokens), {spec['mode']}"
 
 
+def _companion(companion: dict[str, Any] | None) -> str:
+    """The gold answer's mean log-probability per token with its interval, or "-"."""
+    if not companion:
+        return "-"
+    lo, hi = companion["ci"] or (companion["mean"], companion["mean"])
+    return f"{companion['mean']:.2f} [{lo:.2f}, {hi:.2f}]"
+
+
 def _extra(task: dict[str, Any]) -> str:
     extra = task.get("extra") or {}
     keys = [k for k in extra if k.startswith("r@") or k == "mean_rank"]
@@ -54,9 +80,12 @@ def _extra(task: dict[str, Any]) -> str:
 
 
 def eval_source_mark(baseline: dict[str, Any]) -> str:
-    """ " (eval)" for a majority baseline counted on the evaluation set itself (a task
-    without a training split: optimistic, it peeks at the answers), else ""."""
-    return " (eval)" if baseline.get("source") == "eval" else ""
+    """Where a majority baseline was counted, as a mark after its kind: "" for a training
+    split (and chance), " (dev)" for a held-out set's dev split, " (no training split)" when
+    there was none (no baseline), " (eval)" for the evaluation set itself (runs scored by
+    older versions: optimistic, it peeks at the answers)."""
+    marks = {"dev": " (dev)", "none": " (no training split)", "eval": " (eval)"}
+    return marks.get(baseline.get("source"), "")
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -64,30 +93,38 @@ def markdown(results: dict[str, Any]) -> str:
     run = results["run"]
     model = run.get("model") or {}
     title = model.get("name") or "model"
-    lines = [f"# Evaluation of {title}" + (" (text only: images removed)" if run.get("no_image") else ""), ""]
+    note = " (text only: images removed)" if run.get("no_image") else ""
+    if run.get("oracle") == "scene":
+        note = " (scene oracle: images replaced by their scene description)"
+    lines = [f"# Evaluation of {title}{note}", ""]
     lines.append(
         f"model config {model.get('config_hash', '-')}, seed {run.get('seed')}; {describe(run.get('versions'))}"
     )
     lines += [
         "",
-        "Scores x100. Baseline: chance (rank tasks) or majority answer (generate tasks; "
-        "`eval` = counted on the evaluation set, no training split).",
+        "Scores x100, in brackets the 95% bootstrap interval over samples (percentile, 2000 resamples; an "
+        "average's from its tasks' resamples). Gold log-prob / token: the mean log-probability per token of the "
+        "gold answer given the prompt (teacher-forced), a lower-variance companion to the metric. "
+        "Baseline: chance (rank tasks) or majority answer (generate tasks) of the training split; "
+        "`dev` = of a held-out set's dev split (drawn like test, never scored), `no training split` = none to "
+        "count on (no baseline), `eval` = of the evaluation set itself (older runs).",
         "",
     ]
-    lines.append("| task | group | metric | n | score | baseline | extra | inference | spec |")
-    lines.append("|---|---|---|---:|---:|---:|---|---|---|")
+    lines.append("| task | group | metric | n | score | baseline | gold log-prob / token | extra | inference | spec |")
+    lines.append("|---|---|---|---:|---:|---:|---:|---|---|---|")
     for t in results["tasks"]:
         base = t["baseline"]
         kind = base["kind"] + eval_source_mark(base)
-        score = t.get("error") and f"error: {t['error']}" or x100(t.get("score"))
+        score = t.get("error") and f"error: {t['error']}" or with_ci(t.get("score"), t.get("ci"))
         lines.append(
             f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {score} | {x100(base['score'])} {kind} | "
-            f"{_extra(t)} | {_how(t)} | v{t['spec']['version']} {t['spec_hash']} |"
+            f"{_companion(t.get('gold_logprob'))} | {_extra(t)} | {_how(t)} | "
+            f"v{t['spec']['version']} {t['spec_hash']} |"
         )
     for group, avg in results["averages"].items():
         lines.append(
             f"| **{group} average** ({avg['n_tasks']} tasks) | | | | "
-            f"**{x100(avg['score'])}** | {x100(avg['baseline'])} | | | |"
+            f"**{with_ci(avg['score'], avg.get('ci'))}** | {x100(avg['baseline'])} | | | | |"
         )
     return "\n".join(lines) + "\n"
 

@@ -4,6 +4,10 @@ Generate tasks: the raw text goes through the spec's post-processing. Rank tasks
 candidate's log-probability is normalised (`sum`, or `mean` per token), then
 top1 takes the best candidate (first on ties), AUC takes P(positive) = the softmax of
 the normalised scores, and MRR ranks the ground truth among all candidates.
+
+The companion score of every task with a gold answer: the mean per-token log-probability
+of the gold answer given the prompt (teacher-forced; rank tasks: the gold candidate's
+score), a lower-variance measure than the official metric.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from instructvl.errors import InstructVLError
 from instructvl.eval.metrics import MetricResult, compute
 from instructvl.eval.postprocess import postprocess
 from instructvl.eval.spec import TaskSpec
-from instructvl.eval.targets import candidates_for, positive_index, reference_for
+from instructvl.eval.targets import candidates_for, gold_index, positive_index, reference_for
 
 
 @dataclass
@@ -82,3 +86,16 @@ def score_task(spec: TaskSpec, samples: list[Sample], rows: dict[str, dict]) -> 
     """The task's metric over its predictions."""
     preds, refs = metric_inputs(spec, samples, rows)
     return Scored(compute(spec.metric, preds, refs, **metric_options_for(spec)), preds, refs)
+
+
+def gold_logprobs(spec: TaskSpec, samples: list[Sample], rows: dict[str, dict]) -> list[float] | None:
+    """Each sample's mean per-token log-probability of its gold answer; None when any
+    prediction row lacks it (predictions made before it was recorded)."""
+    out = []
+    for sample in samples:
+        row = rows[sample.id]
+        pair = row["scores"][gold_index(spec, sample)] if spec.output == "rank" else row.get("gold")
+        if not pair:
+            return None
+        out.append(float(pair[0]) / max(int(pair[1]), 1))
+    return out

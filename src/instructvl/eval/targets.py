@@ -75,3 +75,15 @@ def generate_reference(spec: TaskSpec, sample: Sample):
 def reference_for(spec: TaskSpec, sample: Sample):
     """The metric's reference entry for one sample."""
     return rank_reference(spec, sample) if spec.output == "rank" else generate_reference(spec, sample)
+
+
+def gold_text(spec: TaskSpec, sample: Sample) -> str | None:
+    """The gold answer as text, for the teacher-forced companion score: the correct
+    candidate (rank tasks), else the answer, else the most frequent reference (the first
+    on ties); None when the sample has none."""
+    if spec.output == "rank":
+        return candidates_for(spec, sample)[gold_index(spec, sample)]
+    if isinstance(sample.answer, str) and sample.answer.strip():
+        return sample.answer
+    refs = [r for r in (sample.references or []) if isinstance(r, str) and r.strip()]
+    return max(refs, key=refs.count) if refs else None

@@ -1,24 +1,36 @@
 """From finished runs to the study's numbers: per run the task scores, group averages
 (held-in / held-out / real, as the evaluation computes them), task-type averages (plain
 means over the run's scored tasks of each type), training and run wall seconds; per cell
-their mean and standard deviation over seeds, the analyses' curves point by point, and each cell's
-differences from the reference cell with the "no difference" verdict, and the papers'
-claims checked against those numbers; its provenance: the environment that wrote the
-report and the distinct environments (package versions, instructvl commit) its runs were
-trained and evaluated in."""
+their mean and standard deviation over seeds with a hierarchical 95% bootstrap interval
+(seeds, then samples), the analyses' curves point by point; each cell's paired
+differences from the reference cell (every cell is scored on the same samples) with
+their intervals and verdicts (`stats.measured_verdict`), and the papers' claims decided
+by the interval of their paired difference at the claim's smallest effect worth seeing;
+its provenance: the environment that wrote the report and the distinct environments
+(package versions, instructvl commit) its runs were trained and evaluated in."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from instructvl.eval.compare import load_results
 from instructvl.eval.report import GROUP_ORDER
+from instructvl.eval.uncertainty import (
+    Replicated,
+    TaskValues,
+    averaged,
+    cell_scores,
+    interval,
+    paired_tasks,
+    run_values,
+)
 from instructvl.provenance import environment
 from instructvl.study.analyses import EXTRACTORS, result_path
 from instructvl.study.expand import Run, StudyPlan, config_value
 from instructvl.study.runner import is_finished, recorded_wall_seconds
-from instructvl.study.stats import difference, summarize, summarize_curve
+from instructvl.study.stats import decided, plain_difference, summarize, summarize_curve
 from instructvl.study.task_types import TASK_TYPES, task_type
 
 
@@ -76,7 +88,30 @@ def run_record(run: Run) -> dict[str, Any]:
         "groups": {g: a["score"] for g, a in results["averages"].items()},
         "task_types": {k: sum(v) / len(v) for k, v in by_type.items()},
         "analyses": analyses,
+        "values": run_values(run.eval_dir, results),
     }
+
+
+def task_runs(records: list[dict]) -> dict[str, list[TaskValues]]:
+    """{task: its scored samples in each of the cell's runs (one per seed)}."""
+    out: dict[str, list[TaskValues]] = {}
+    for record in records:
+        for task, values in record["values"].items():
+            out.setdefault(task, []).append(values)
+    return out
+
+
+def measure_tasks(kind: str, name: str, task_info: dict[str, dict]) -> list[str]:
+    """The tasks a measure averages: `tasks.<t>` one task, `groups.<g>` / `task_types.<t>` those of it."""
+    if kind == "tasks":
+        return [name]
+    key = "group" if kind == "groups" else "type"
+    return [t for t, info in task_info.items() if info[key] == name]
+
+
+def measure(entries: dict[str, Replicated], kind: str, name: str, task_info: dict[str, dict]) -> Replicated | None:
+    """A measure (the mean over its tasks) from per-task replicated scores or differences."""
+    return averaged([entries[t] for t in measure_tasks(kind, name, task_info) if t in entries])
 
 
 def _summaries(records: list[dict], key: str, names: list[str]) -> dict[str, Any]:
@@ -98,13 +133,13 @@ def _analyses(records: list[dict]) -> dict[str, Any]:
     return out
 
 
-def aggregate_cell(records: list[dict]) -> dict[str, Any]:
+def aggregate_cell(records: list[dict], name: str, task_info: dict[str, dict]) -> dict[str, Any]:
     """Mean / std over the cell's runs of every task, group, task type, training seconds
-    and analysis curve."""
+    and analysis curve; tasks, groups and types also with a hierarchical 95% interval (`ci`)."""
     tasks = list(dict.fromkeys(t for r in records for t in r["tasks"]))
     groups = list(dict.fromkeys(g for r in records for g in r["groups"]))
     types = [t for t in TASK_TYPES if any(t in r["task_types"] for r in records)]
-    return {
+    out = {
         "seeds": [r["seed"] for r in records],
         "tasks": _summaries(records, "tasks", tasks),
         "groups": _summaries(records, "groups", groups),
@@ -112,41 +147,69 @@ def aggregate_cell(records: list[dict]) -> dict[str, Any]:
         "train_seconds": summarize([r["train_seconds"] for r in records]),
         "analyses": _analyses(records),
     }
+    scores = cell_scores(task_runs(records), name)
+    for kind in ("tasks", "groups", "task_types"):
+        for measure_name, summary in out[kind].items():
+            entry = measure(scores, kind, measure_name, task_info)
+            if summary is not None:
+                summary["ci"] = None if entry is None else interval(entry.reps)
+    return out
 
 
-def differences(cell: dict[str, Any], reference: dict[str, Any]) -> dict[str, Any]:
-    """The cell minus the reference, per task, group, task type and training seconds."""
+def differences(
+    name: str, reference: str, task_values: dict[str, dict], cells: dict[str, Any], task_info: dict[str, dict]
+) -> dict[str, Any]:
+    """Cell `name` minus the `reference` cell, per task, group and task type as paired
+    differences with interval and verdict (`stats.decided`), and in training seconds."""
+    paired = paired_tasks(task_values[name], task_values[reference], (name, reference))
     out = {
-        key: {n: difference(v, reference[key].get(n)) for n, v in cell[key].items()}
-        for key in ("tasks", "groups", "task_types")
+        kind: {n: decided(measure(paired, kind, n, task_info)) for n in cells[name][kind]}
+        for kind in ("tasks", "groups", "task_types")
     }
-    out["train_seconds"] = difference(cell["train_seconds"], reference["train_seconds"])
+    out["train_seconds"] = plain_difference(cells[name]["train_seconds"], cells[reference]["train_seconds"])
     return out
 
 
 CLAIM_VERDICTS = {  # (expected, measured) -> verdict
     ("higher", "higher"): "agrees",
     ("higher", "lower"): "disagrees",
-    ("higher", "no difference"): "no difference",
-    ("same", "no difference"): "agrees",
+    ("higher", "same"): "no difference",
+    ("higher", "inconclusive"): "inconclusive",
+    ("same", "same"): "agrees",
     ("same", "higher"): "disagrees (higher)",
     ("same", "lower"): "disagrees (lower)",
-    ("higher", "spread unknown"): "spread unknown (one seed)",
-    ("same", "spread unknown"): "spread unknown (one seed)",
+    ("same", "inconclusive"): "inconclusive",
 }
 
 
-def check_claim(claim, cells: dict[str, Any]) -> dict[str, Any]:
-    """A claim (`grid.Claim`) against the cells' numbers: `cell` minus `versus` on its
-    measure, and the verdict. A difference counts only beyond the larger standard
-    deviation of the two ("no difference" within it), so a claim of `higher` agrees only
-    when the cell is higher by more than the spread, and a claim of `same` when the
-    difference stays within it. "spread unknown (one seed)" with one seed; "not measured"
-    while either cell (or the measure) has no finished run."""
+def samples_to_decide(entry: dict[str, Any], tasks: int) -> int | None:
+    """Samples per task at which the minimum detectable effect would shrink to the claim's
+    smallest effect, if the sample noise dominates (it falls as 1 / sqrt(n); seed noise
+    does not): n x (mde / d)^2. None when the mde is already below d or unmeasured."""
+    if entry["mde"] is None or entry["mde"] <= entry["min_effect"] or not entry["n"]:
+        return None
+    return math.ceil(entry["n"] / tasks * (entry["mde"] / entry["min_effect"]) ** 2)
+
+
+def check_claim(claim, task_values: dict[str, dict], task_info: dict[str, dict]) -> dict[str, Any]:
+    """A claim (`grid.Claim`) decided by the paired difference `cell` minus `versus` on its
+    measure: its 95% interval against 0 and +-`claim.min_effect` (see `stats`), the
+    minimum detectable effect, and the samples per task that would decide it; "not
+    measured" while either cell (or the measure) has no finished run."""
     kind, name = claim.measure.split(".", 1)
-    diff = difference(*(cells.get(c, {}).get(kind, {}).get(name) for c in (claim.cell, claim.versus)))
-    verdict = "not measured" if diff is None else CLAIM_VERDICTS[claim.expect, diff["verdict"]]
-    return {**claim.model_dump(), "difference": diff, "verdict": verdict}
+    entry = None
+    if claim.cell in task_values and claim.versus in task_values:
+        paired = paired_tasks(task_values[claim.cell], task_values[claim.versus], (claim.cell, claim.versus))
+        entry = decided(measure(paired, kind, name, task_info), claim.min_effect)
+    if entry is None or entry["verdict"] is None:
+        return {**claim.model_dump(), "difference": entry, "verdict": "not measured", "samples_to_decide": None}
+    tasks = sum(t in task_values[claim.cell] for t in measure_tasks(kind, name, task_info)) or 1
+    return {
+        **claim.model_dump(),
+        "difference": entry,
+        "verdict": CLAIM_VERDICTS[claim.expect, entry["verdict"]],
+        "samples_to_decide": samples_to_decide(entry, tasks) if entry["verdict"] == "inconclusive" else None,
+    }
 
 
 def aggregate(plan: StudyPlan) -> dict[str, Any]:
@@ -155,6 +218,8 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
     finished = [r for r in plan.runs if is_finished(r)]
     records = {c.name: [run_record(r) for r in finished if r.cell == c.name] for c in grid.cells}
     first_runs = {c.name: next(r for r in plan.runs if r.cell == c.name) for c in grid.cells}
+    task_info = {t: info for rs in records.values() for r in rs for t, info in r["task_info"].items()}
+    task_values = {name: task_runs(rs) for name, rs in records.items() if rs}
     cells = {}
     for cell in grid.cells:
         if records[cell.name]:
@@ -163,11 +228,10 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
                 "description": cell.description,
                 "config": run.config.model_dump(mode="json"),
                 "evaluation": run.evaluation.model_dump(),
-                **aggregate_cell(records[cell.name]),
+                **aggregate_cell(records[cell.name], cell.name, task_info),
             }
     ref = grid.reference_cell
     walls = [r["wall_seconds"] for rs in records.values() for r in rs if r["wall_seconds"] is not None]
-    task_info = {t: info for rs in records.values() for r in rs for t, info in r["task_info"].items()}
     return {
         "study": grid.name,
         "description": grid.description,
@@ -188,7 +252,11 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
         "group_names": [g for g in GROUP_ORDER if any(g in c["groups"] for c in cells.values())],
         "task_type_names": [t for t in TASK_TYPES if any(t in c["task_types"] for c in cells.values())],
         "cells": cells,
-        "differences": {name: differences(c, cells[ref]) for name, c in cells.items() if name != ref and ref in cells},
+        "differences": {
+            name: differences(name, ref, task_values, cells, task_info)
+            for name in cells
+            if name != ref and ref in cells
+        },
         "series": [
             {
                 "name": s.name,
@@ -201,5 +269,5 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
             }
             for s in grid.series
         ],
-        "claims": [check_claim(c, cells) for c in grid.claims],
+        "claims": [check_claim(c, task_values, task_info) for c in grid.claims],
     }

@@ -25,6 +25,7 @@ stage, evaluation), the seeds, and the cells, each a set of overrides of that ba
     claims:                          # optional: the source papers' claims, checked in the report
       - {claim: instruction-aware features help on held-out tasks, source: "InstructBLIP, Table 5",
          cell: instructblip, versus: blip2, measure: groups.held-out}          # expect: higher (default) or same
+                                     # min_effect: 0.03 (default 0.02: d, in score units, for "no difference")
 
 Unknown keys are errors naming the key and listing the valid ones; cell overrides are
 checked when the grid is expanded into training configs (`instructvl.study.expand`).
@@ -39,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from instructvl.config.loader import read_yaml, validate
 from instructvl.errors import InstructVLError
+from instructvl.study.stats import DEFAULT_MIN_EFFECT
 
 STUDY_DIR = Path("configs") / "study"
 RESERVED_TRAIN_KEYS = ("model", "stages", "data_dir", "seed")
@@ -125,7 +127,10 @@ MEASURE_KINDS = ("groups", "task_types", "tasks")
 class Claim(_Strict):
     """A source paper's claim about `cell` against `versus` on `measure` (`groups.<group>`,
     `task_types.<type>` or `tasks.<task>`, as in the study's tables): that it scores
-    higher (`expect: higher`), or the same (`expect: same`, e.g. "keeps performance")."""
+    higher (`expect: higher`), or the same (`expect: same`, e.g. "keeps performance").
+    `min_effect`: the smallest difference worth seeing, in score units (0.02 = 2 points
+    x100): "same" / "no difference" needs the 95% interval of the paired difference
+    inside +-min_effect."""
 
     claim: str
     source: str
@@ -133,6 +138,7 @@ class Claim(_Strict):
     versus: str
     measure: str = Field(pattern=r"^(groups|task_types|tasks)\.[^.]+$")
     expect: Literal["higher", "same"] = "higher"
+    min_effect: float = Field(default=DEFAULT_MIN_EFFECT, gt=0)
 
 
 class StudyGrid(_Strict):

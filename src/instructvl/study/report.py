@@ -3,8 +3,10 @@ held-out averages as in InstructBLIP's Table 2 and Fig. 4; task types; per task 
 Table 1; series; analysis curves; the papers' claims against these numbers) and the PNGs.
 
 Scores are shown x100 as "mean ± std" over seeds (sample standard deviation; a lone
-mean for one seed). Differences are each cell minus the reference cell; a difference
-smaller than the larger of the two standard deviations reads "no difference"."""
+mean for one seed) with the hierarchical 95% bootstrap interval in brackets. Differences
+are each cell minus the reference cell, paired on the shared samples, with their 95%
+interval and verdict (`stats.measured_verdict`); claims are decided the same way at
+their own smallest effect worth seeing."""
 
 from __future__ import annotations
 
@@ -19,27 +21,33 @@ from instructvl.study.aggregate import aggregate
 from instructvl.study.expand import StudyPlan
 from instructvl.study.plan import mixture_text, trainable_text
 from instructvl.study.runner import duration
+from instructvl.study.stats import DEFAULT_MIN_EFFECT
 from instructvl.train.config import StageConfig
 
 MAX_CURVE_COLUMNS = 11
 
 
 def fmt(summary: dict | None, factor: float = 100.0, digits: int = 1) -> str:
-    """ "mean ± std" (x factor), the mean alone for one seed, "-" when missing."""
+    """ "mean ± std [lo, hi]" (x factor; the interval where there is one), the mean alone
+    for one seed, "-" when missing."""
     if summary is None:
         return "-"
     mean = f"{factor * summary['mean']:.{digits}f}"
-    return mean if summary["std"] is None else f"{mean} ± {factor * summary['std']:.{digits}f}"
+    text = mean if summary["std"] is None else f"{mean} ± {factor * summary['std']:.{digits}f}"
+    ci = summary.get("ci")
+    return text if not ci else f"{text} [{factor * ci[0]:.{digits}f}, {factor * ci[1]:.{digits}f}]"
 
 
 def fmt_diff(diff: dict | None, factor: float = 100.0, digits: int = 1) -> str:
-    """A difference and its verdict: "+2.0", "no difference (+0.3)", "+2.0 (one seed)"."""
+    """A difference with its interval and verdict: "+2.0 [+0.4, +3.6] higher", or the
+    difference alone where it has no interval (training seconds)."""
     if diff is None:
         return "-"
     value = f"{factor * diff['diff']:+.{digits}f}"
-    return {"no difference": f"no difference ({value})", "spread unknown": f"{value} (one seed)"}.get(
-        diff["verdict"], value
-    )
+    ci = diff.get("ci")
+    if not ci:
+        return value
+    return f"{value} [{factor * ci[0]:+.{digits}f}, {factor * ci[1]:+.{digits}f}] {diff['verdict']}"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
@@ -151,18 +159,28 @@ def _claims_section(claims: list[dict]) -> list[str]:
                 f"`{c['cell']}` {'>' if c['expect'] == 'higher' else '='} `{c['versus']}`",
                 c["measure"].replace(".", ": ", 1),
                 "-" if not d else f"{100 * d['diff']:+.1f}",
-                "-" if d.get("spread") is None else f"{100 * d['spread']:.1f}",
+                "-" if not d.get("ci") else f"[{100 * d['ci'][0]:+.1f}, {100 * d['ci'][1]:+.1f}]",
+                f"{100 * c['min_effect']:.1f}",
+                "-" if d.get("mde") is None else f"{100 * d['mde']:.1f}",
                 f"**{c['verdict']}**",
+                "-" if c.get("samples_to_decide") is None else str(c["samples_to_decide"]),
             ]
         )
     return [
         "## The papers' claims against this study",
         "",
-        "Difference: the first cell minus the second, x100; spread: the larger standard deviation of the two. "
-        "A claim that one cell scores higher agrees only when the difference exceeds the spread; a claim "
-        "that two score the same agrees when it stays within it.",
+        "Difference: the first cell minus the second, x100, paired on the samples both scored, with its 95% "
+        "hierarchical bootstrap interval (seeds, then samples). A claim that one cell scores higher *agrees* when "
+        "the interval lies above 0 and *disagrees* when it lies below; *no difference* (or, for a claim of the "
+        "same score, *agrees*) only when it lies within +-d, the claim's smallest effect worth seeing; otherwise "
+        "*inconclusive*. mde: the difference this design detects with 80% power (2.8 standard errors). n to decide: "
+        "evaluation samples per task at which the mde would reach d, if sample noise dominates (seed noise does "
+        "not shrink with n).",
         "",
-        *_table(["claim", "source", "cells", "measure", "difference", "spread", "verdict"], rows),
+        *_table(
+            ["claim", "source", "cells", "measure", "difference", "95% interval", "d", "mde", "verdict", "n to decide"],
+            rows,
+        ),
     ]
 
 
@@ -214,8 +232,9 @@ def markdown(doc: dict, overrides: dict[str, list[str]]) -> str:
         *_wall_line(runs),
         *_provenance_lines(doc),
         "Scores x100, mean ± sample standard deviation over seeds (a lone mean: one seed); training seconds as "
-        f'measured. Differences: cell minus `{doc["reference"]}`; "no difference" where |difference| < the larger '
-        "standard deviation of the two.",
+        f"measured. In brackets the 95% bootstrap interval (seeds, then samples). Differences: cell minus "
+        f"`{doc['reference']}`, paired on the shared samples, with their interval: *higher* / *lower* where it "
+        f"excludes 0, *same* where it lies within +-{100 * DEFAULT_MIN_EFFECT:.0f} points, else *inconclusive*.",
         "",
     ]
     lines += _cells_section(doc, overrides)
