@@ -35,3 +35,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+class PromptSpy:
+    """Stands for `model`, recording every prompt sample its collator batches into `seen`."""
+
+    def __init__(self, model, seen: list) -> None:
+        self._model, self._seen = model, seen
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def collator(self, **kw):
+        col = self._model.collator(**kw)
+        inner = col.prompt_batch
+        col.prompt_batch = lambda samples: (self._seen.extend(samples), inner(samples))[1]
+        return col

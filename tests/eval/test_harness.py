@@ -11,6 +11,7 @@ from instructvl.errors import InstructVLError
 from instructvl.eval.harness import evaluate, select_specs
 from instructvl.eval.records import read_jsonl
 from instructvl.eval.spec import with_overrides
+from tests.eval.conftest import PromptSpy
 from tests.models.test_scoring_and_generation import _stepwise_logprob
 
 
@@ -115,20 +116,8 @@ def test_a_run_folder_refuses_another_setup(model, suite, tmp_path):
 
 def test_no_image_baseline_sends_text_only_prompts(model, suite, tmp_path):
     seen = []
-    original = model.collator
-
-    class Spy:
-        def __getattr__(self, name):
-            return getattr(model, name)
-
-        def collator(self, **kw):
-            col = original(**kw)
-            inner = col.prompt_batch
-            col.prompt_batch = lambda samples: (seen.extend(s.images for s in samples), inner(samples))[1]
-            return col
-
-    results = run(Spy(), tmp_path, suite, no_image=True)
-    assert seen and all(images == [] for images in seen)
+    results = run(PromptSpy(model, seen), tmp_path, suite, no_image=True)
+    assert seen and all(s.images == [] for s in seen)
     assert results["run"]["no_image"] is True
     prepared = [json.loads(line) for line in (tmp_path / "prepared" / "gqa.jsonl").read_text().splitlines()]
     assert all(p["images"] for p in prepared)  # the prepared prompts keep their images

@@ -23,6 +23,7 @@ from instructvl.eval.oracle import oracle_prompt
 from instructvl.eval.prepare import prepare_samples
 from instructvl.eval.provenance import model_record
 from instructvl.eval.records import read_json, read_jsonl
+from tests.eval.conftest import PromptSpy
 
 _register()
 quiet = dict(progress=False, announce=lambda m: None)
@@ -136,21 +137,9 @@ def test_a_sample_without_a_scene_is_refused_before_inference(model, suite, tmp_
 
 def test_an_oracle_run_records_the_oracle_and_never_shares_a_text_only_folder(model, suite, tmp_path):
     seen = []
-    original = model.collator
-
-    class Spy:
-        def __getattr__(self, name):
-            return getattr(model, name)
-
-        def collator(self, **kw):
-            col = original(**kw)
-            inner = col.prompt_batch
-            col.prompt_batch = lambda samples: (seen.extend(samples), inner(samples))[1]
-            return col
-
     run = tmp_path / "oracle"
     kw = dict(limit=3, data=suite, batch_size=2, **quiet)
-    results = evaluate(Spy(), "gqa,vsr,iconqa", run, oracle="scene", **kw)
+    results = evaluate(PromptSpy(model, seen), "gqa,vsr,iconqa", run, oracle="scene", **kw)
     assert len(seen) == 9 and all(s.images == [] and s.turns[0].content.startswith("Image description: ") for s in seen)
     record = read_json(run / "run.json")
     assert record["oracle"] == "scene" and record["no_image"] is False and results["run"]["oracle"] == "scene"
@@ -174,7 +163,9 @@ def test_an_oracle_run_records_the_oracle_and_never_shares_a_text_only_folder(mo
     evaluate(model, "gqa", tmp_path / "image", **prepare)
     with pytest.raises(InstructVLError, match="oracle=None, not 'scene'"):
         evaluate(model, "gqa", tmp_path / "image", oracle="scene", **prepare)
-    again = evaluate(Spy(), "gqa,vsr,iconqa", run, oracle="scene", **kw)  # resumes: nothing left to predict
+    again = evaluate(
+        PromptSpy(model, seen), "gqa,vsr,iconqa", run, oracle="scene", **kw
+    )  # resumes: nothing left to predict
     assert len(seen) == 9
     assert [t["score"] for t in again["tasks"]] == [t["score"] for t in results["tasks"]]
 
