@@ -66,7 +66,7 @@ def _runs(rng, accuracy: float, seeds: int = 3, n: int = 200, shared=None) -> li
 
 
 def test_claims_are_decided_by_the_paired_interval():
-    from instructvl.study.aggregate import check_claim
+    from instructvl.study.aggregate import CellPairs, check_claim
     from instructvl.study.grid import Claim
 
     rng = np.random.default_rng(0)
@@ -85,7 +85,7 @@ def test_claims_are_decided_by_the_paired_interval():
         c = Claim(
             claim="x", source="y", cell=cell, versus=versus, measure=measure, expect=expect, min_effect=min_effect
         )
-        return check_claim(c, task_values, info)
+        return check_claim(c, CellPairs(task_values), info)
 
     agrees = claim("strong", "base")
     assert agrees["verdict"] == "agrees" and agrees["difference"]["diff"] == pytest.approx(better.mean() - base.mean())

@@ -156,12 +156,32 @@ def aggregate_cell(records: list[dict], name: str, task_info: dict[str, dict]) -
     return out
 
 
+class CellPairs:
+    """Paired per-task differences between cells (`uncertainty.paired_tasks`), bootstrapped
+    once per (cell, versus) however many tables and claims read them."""
+
+    def __init__(self, task_values: dict[str, dict]) -> None:
+        self.task_values = task_values
+        self._pairs: dict[tuple[str, str], dict[str, Replicated]] = {}
+
+    def has(self, cell: str) -> bool:
+        """Whether `cell` has finished runs."""
+        return cell in self.task_values
+
+    def paired(self, cell: str, versus: str) -> dict[str, Replicated]:
+        """`cell` minus `versus` on each task both have."""
+        key = (cell, versus)
+        if key not in self._pairs:
+            self._pairs[key] = paired_tasks(self.task_values[cell], self.task_values[versus], key)
+        return self._pairs[key]
+
+
 def differences(
-    name: str, reference: str, task_values: dict[str, dict], cells: dict[str, Any], task_info: dict[str, dict]
+    name: str, reference: str, pairs: CellPairs, cells: dict[str, Any], task_info: dict[str, dict]
 ) -> dict[str, Any]:
     """Cell `name` minus the `reference` cell, per task, group and task type as paired
     differences with interval and verdict (`stats.decided`), and in training seconds."""
-    paired = paired_tasks(task_values[name], task_values[reference], (name, reference))
+    paired = pairs.paired(name, reference)
     out = {
         kind: {n: decided(measure(paired, kind, n, task_info)) for n in cells[name][kind]}
         for kind in ("tasks", "groups", "task_types")
@@ -191,19 +211,19 @@ def samples_to_decide(entry: dict[str, Any], tasks: int) -> int | None:
     return math.ceil(entry["n"] / tasks * (entry["mde"] / entry["min_effect"]) ** 2)
 
 
-def check_claim(claim, task_values: dict[str, dict], task_info: dict[str, dict]) -> dict[str, Any]:
+def check_claim(claim, pairs: CellPairs, task_info: dict[str, dict]) -> dict[str, Any]:
     """A claim (`grid.Claim`) decided by the paired difference `cell` minus `versus` on its
     measure: its 95% interval against 0 and +-`claim.min_effect` (see `stats`), the
     minimum detectable effect, and the samples per task that would decide it; "not
     measured" while either cell (or the measure) has no finished run."""
     kind, name = claim.measure.split(".", 1)
     entry = None
-    if claim.cell in task_values and claim.versus in task_values:
-        paired = paired_tasks(task_values[claim.cell], task_values[claim.versus], (claim.cell, claim.versus))
+    if pairs.has(claim.cell) and pairs.has(claim.versus):
+        paired = pairs.paired(claim.cell, claim.versus)
         entry = decided(measure(paired, kind, name, task_info), claim.min_effect)
     if entry is None or entry["verdict"] is None:
         return {**claim.model_dump(), "difference": entry, "verdict": "not measured", "samples_to_decide": None}
-    tasks = sum(t in task_values[claim.cell] for t in measure_tasks(kind, name, task_info)) or 1
+    tasks = sum(t in pairs.task_values[claim.cell] for t in measure_tasks(kind, name, task_info)) or 1
     return {
         **claim.model_dump(),
         "difference": entry,
@@ -219,7 +239,7 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
     records = {c.name: [run_record(r) for r in finished if r.cell == c.name] for c in grid.cells}
     first_runs = {c.name: next(r for r in plan.runs if r.cell == c.name) for c in grid.cells}
     task_info = {t: info for rs in records.values() for r in rs for t, info in r["task_info"].items()}
-    task_values = {name: task_runs(rs) for name, rs in records.items() if rs}
+    pairs = CellPairs({name: task_runs(rs) for name, rs in records.items() if rs})
     cells = {}
     for cell in grid.cells:
         if records[cell.name]:
@@ -253,9 +273,7 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
         "task_type_names": [t for t in TASK_TYPES if any(t in c["task_types"] for c in cells.values())],
         "cells": cells,
         "differences": {
-            name: differences(name, ref, task_values, cells, task_info)
-            for name in cells
-            if name != ref and ref in cells
+            name: differences(name, ref, pairs, cells, task_info) for name in cells if name != ref and ref in cells
         },
         "series": [
             {
@@ -269,5 +287,5 @@ def aggregate(plan: StudyPlan) -> dict[str, Any]:
             }
             for s in grid.series
         ],
-        "claims": [check_claim(c, task_values, task_info) for c in grid.claims],
+        "claims": [check_claim(c, pairs, task_info) for c in grid.claims],
     }
