@@ -12,6 +12,7 @@ stage, evaluation), the seeds, and the cells, each a set of overrides of that ba
       evaluation: {tasks: [held-in, held-out], limit: 8}
       estimate: {train_step_s: 4.0, eval_sample_s: 0.8, run_overhead_s: 30, analysis_s: 300}
       analysis: {scale: 0.5, options: {interventions: {window: 3}}}   # for cells' analyses
+      power: {sample_sd: 0.4, seed_sd: 0.02}   # planning assumptions for the dry-run's mde per claim
     seeds: [0, 1, 2]
     reference: instructblip          # the cell others are compared with (default: the first)
     cells:
@@ -71,6 +72,17 @@ class Estimate(_Strict):
     analysis_s: float = Field(0.0, ge=0)
 
 
+class Power(_Strict):
+    """Planning assumptions for the dry-run's minimum detectable effect per claim
+    (`study.power`): the per-sample standard deviation of a task's paired difference
+    between two cells, and the standard deviation of a cell's measure over training seeds,
+    both in score units. The defaults are conservative figures for 0-1 metrics; a finished
+    report measures the real ones."""
+
+    sample_sd: float = Field(0.4, gt=0)
+    seed_sd: float = Field(0.02, ge=0)
+
+
 class AnalysisSettings(_Strict):
     """How the cells' analyses run: `scale` multiplies their sample counts (and so does
     `--scale`); `options` are keyword arguments per analysis (e.g. interventions: window)."""
@@ -89,6 +101,7 @@ class Base(_Strict):
     stage: dict[str, Any]
     evaluation: Evaluation
     estimate: Estimate
+    power: Power = Field(default_factory=Power)
     analysis: AnalysisSettings = Field(default_factory=AnalysisSettings)
 
     @model_validator(mode="after")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from instructvl.analysis.report import markdown_table
 from instructvl.study.expand import StudyPlan
+from instructvl.study.power import claim_powers, samples_text
 from instructvl.study.runner import duration, is_finished
 from instructvl.train.config import StageConfig
 
@@ -22,6 +23,54 @@ def mixture_text(stage: StageConfig) -> str:
     return f"{data.mode}, {data.rule}, " + (
         "all held-in" if data.datasets is None else f"{len(data.datasets)} datasets"
     )
+
+
+def power_text(plan: StudyPlan) -> list[str]:
+    """The claims' planned power as lines of text (empty without claims)."""
+    powers = claim_powers(plan)
+    if not powers:
+        return []
+    p = plan.grid.base.power
+
+    def points(value: float | None) -> str:
+        return "-" if value is None else f"{100 * value:.1f}"
+
+    rows = [
+        [
+            c.claim,
+            c.measure,
+            samples_text(c.samples),
+            str(c.seeds),
+            points(c.min_effect),
+            points(c.mde),
+            "yes" if c.mde is not None and c.mde <= c.min_effect else ("?" if c.mde is None else "no"),
+            "-" if c.samples_for_d is None else str(c.samples_for_d),
+            points(c.measured_mde),
+        ]
+        for c in powers
+    ]
+    return [
+        "",
+        markdown_table(
+            [
+                "claim",
+                "measure",
+                "tasks x samples",
+                "seeds",
+                "d",
+                "planned mde",
+                "mde <= d",
+                "n for mde = d",
+                "measured mde",
+            ],
+            rows,
+        ),
+        "",
+        f"power (points; 80% power, 5% two-sided): planned from a per-sample sd of the paired difference of "
+        f"{p.sample_sd:g} and a seed sd of {p.seed_sd:g} per cell (base.power; see instructvl.study.power). "
+        "n for mde = d: samples per task that reach d at these seeds ('-': seed noise alone exceeds d, add seeds). "
+        "measured mde: from this folder's report, once runs have finished.",
+    ]
 
 
 def plan_text(plan: StudyPlan) -> str:
@@ -72,5 +121,6 @@ def plan_text(plan: StudyPlan) -> str:
             f"for the {len(todo)} runs not finished "
             f"(base figures: {e.train_step_s:g} s per training step, {e.eval_sample_s:g} s per evaluated sample, "
             f"{e.run_overhead_s:g} s per run, {e.analysis_s:g} s per analysis at scale 1; cells may override them)",
+            *power_text(plan),
         ]
     )
