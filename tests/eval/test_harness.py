@@ -3,6 +3,7 @@ resuming an interrupted run without recomputing, shards merged at score time, an
 text-only baseline."""
 
 import json
+import warnings
 
 import pytest
 
@@ -133,6 +134,10 @@ def test_a_beam_search_spec_decodes_with_its_width_and_length_penalty(model, sui
         runs[name] = spy.generate_kwargs
     assert all("num_beams" not in kw and "length_penalty" not in kw for kw in runs["greedy"])
     assert runs["beams"] and all(kw["num_beams"] == 3 and kw["length_penalty"] == -1.0 for kw in runs["beams"])
+    inference = {name: f"generate (<= {greedy.max_new_tokens} tokens, {how}), {greedy.mode} |" for name, how in (
+        ("greedy", "greedy"), ("beams", "beam search, 3 beams, length penalty -1"))}  # fmt: skip
+    for name, column in inference.items():
+        assert column in (tmp_path / name / "report.md").read_text()
     raw = {r["id"]: r["raw"] for r in read_jsonl(tmp_path / "beams" / "predictions" / "gqa.jsonl")}
     samples = [Sample.from_json(r) for r in read_jsonl(tmp_path / "beams" / "prepared" / "gqa.jsonl")]
     by_hand = model.generate(
@@ -142,3 +147,11 @@ def test_a_beam_search_spec_decodes_with_its_width_and_length_penalty(model, sui
     assert all(raw.values())
     for s, ids in zip(samples, by_hand):  # the same beams, cut at the first line as the stop criterion allows
         assert tok.decode(ids, skip_special_tokens=True).startswith(raw[s.id])
+
+
+def test_ranking_emits_no_warning(model, suite, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a FutureWarning (e.g. transformers' past_key_values) fails the run
+        results = evaluate(model, "vsr,iconqa", tmp_path, limit=3, data=suite, progress=False, announce=lambda m: None)
+    assert [t["spec"]["output"] for t in results["tasks"]] == ["rank", "rank"]
+    assert all(t["score"] is not None for t in results["tasks"])

@@ -102,15 +102,16 @@ def check(
     root: Path = typer.Argument(..., help="a SynthVL output folder"),
     strict: bool = typer.Option(False, "--strict", help="stop at the first bad line or image"),
 ) -> None:
-    """Read every split, reporting malformed lines and missing or unreadable images."""
+    """Read every split as training and evaluation do, reporting (once each, as file:line)
+    malformed lines, samples that break the schema, and missing or unreadable images."""
     from instructvl.data.synthvl.loader import load_manifest, load_raw
 
     problems = 0
     for name, d in load_manifest(root)["datasets"].items():
         for split in d["sizes"]:
-            _, report = load_raw(root, name, split, strict=strict)
+            _, report = load_raw(root, name, split, strict=strict, log_problems=False)
             for p in report.problems:
-                console.print(f"[yellow]{escape(p)}[/]", highlight=False, soft_wrap=True)
+                console.print(f"[yellow]{escape(str(p))}[/]", highlight=False, soft_wrap=True)
             problems += report.skipped
             console.print(report.summary(), highlight=False, soft_wrap=True)
     console.print(f"{problems} sample(s) skipped" if problems else "all samples load")

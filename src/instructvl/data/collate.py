@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from instructvl.data.chat_format import ChatFormatter, Segment
-from instructvl.data.schema import IMAGE_MARKER, Sample, Turn
+from instructvl.data.schema import IMAGE_MARKER, Sample, SchemaError, Turn, check_markers
 from instructvl.errors import InstructVLError
 
 IGNORE = -100
@@ -60,27 +60,18 @@ class Encoded:
 
 def _with_marker(sample: Sample, turns: list[Turn]) -> list[Turn]:
     """Turns with the image marker placed: where the user wrote it, else at the start of
-    the first user turn. Checks there is one marker, or one per image."""
-    markers = sum(t.content.count(IMAGE_MARKER) for t in turns)
-    if any(IMAGE_MARKER in t.content for t in turns if t.role == "assistant"):
-        raise InstructVLError(
-            f"sample {sample.id}: the image marker {IMAGE_MARKER} may not appear in an assistant turn"
-        )
-    if not sample.images:
-        if markers:
-            raise InstructVLError(f"sample {sample.id}: {markers} image marker(s) but no images")
+    the first user turn. Checks the markers fit the images (`schema.check_markers`)."""
+    try:
+        check_markers(turns, len(sample.images))
+    except SchemaError as exc:
+        raise InstructVLError(f"sample {sample.id}: {exc}") from None
+    if not sample.images or any(IMAGE_MARKER in t.content for t in turns):
         return turns
-    if markers == 0:
-        first = next((i for i, t in enumerate(turns) if t.role == "user"), None)
-        if first is None:
-            raise InstructVLError(f"sample {sample.id}: has images but no user turn to put them in")
-        turns = list(turns)
-        turns[first] = Turn("user", f"{IMAGE_MARKER}\n{turns[first].content}")
-    elif markers not in (1, len(sample.images)):
-        raise InstructVLError(
-            f"sample {sample.id}: {markers} image markers for {len(sample.images)} images "
-            "(expected 1, or one per image)"
-        )
+    first = next((i for i, t in enumerate(turns) if t.role == "user"), None)
+    if first is None:
+        raise InstructVLError(f"sample {sample.id}: has images but no user turn to put them in")
+    turns = list(turns)
+    turns[first] = Turn("user", f"{IMAGE_MARKER}\n{turns[first].content}")
     return turns
 
 

@@ -15,6 +15,7 @@ spec is an error, so predictions of different setups never mix.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +29,7 @@ from instructvl.eval import baselines
 from instructvl.eval.infer import infer_task, shard_of
 from instructvl.eval.metrics import compute
 from instructvl.eval.oracle import check_oracle, oracle_prompts
-from instructvl.eval.prepare import baseline_answers, prepare_samples
+from instructvl.eval.prepare import baseline_answers, prepare_task
 from instructvl.eval.progress import task_progress
 from instructvl.eval.provenance import model_record
 from instructvl.eval.records import prediction_path, read_json, read_jsonl, read_predictions, write_json, write_jsonl
@@ -102,17 +103,19 @@ def prepared(
     run_dir: Path, spec: TaskSpec, limit: int | None, seed: int, data, data_root, keep_limit: bool = False
 ) -> list[Sample]:
     """The task's prompts from <run>/prepared, made now unless they were made with these
-    settings (with `keep_limit`, whatever limit they were made with)."""
+    settings (with `keep_limit`, whatever limit they were made with). The records skipped
+    reading the source are listed in <run>/prepared/<task>.json (`skipped`)."""
     path, meta_path = run_dir / "prepared" / f"{spec.name}.jsonl", run_dir / "prepared" / f"{spec.name}.json"
     meta = {"spec_hash": spec_hash(spec), "limit": limit, "seed": seed}
     old = read_json(meta_path)
     same = old and all(old.get(k) == v for k, v in meta.items() if not (keep_limit and k == "limit"))
     if same and path.is_file():
         return [Sample.from_json(row) for row in read_jsonl(path)]
-    samples = prepare_samples(spec, data, data_root, seed, limit)
+    samples, skipped = prepare_task(spec, data, data_root, seed, limit)
     majority = None if spec.output == "rank" else baselines.majority_answer(*baseline_answers(spec, data, data_root))
     write_jsonl(path, (s.to_json() for s in samples))
-    write_json(meta_path, {**meta, "n": len(samples), "majority": majority})
+    listed = [dataclasses.asdict(p) for p in skipped]
+    write_json(meta_path, {**meta, "n": len(samples), "majority": majority, "skipped": listed})
     return samples
 
 
@@ -135,15 +138,19 @@ def companion_score(spec: TaskSpec, samples: list[Sample], rows: dict[str, dict]
 
 def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int) -> tuple[dict[str, Any], Any]:
     """Scores one task, writes <run>/scored/<task>.jsonl, and returns its results entry
-    (with the score's 95% bootstrap interval, `ci`) and the bootstrap replicates (None
-    when the task could not be scored)."""
+    (with the score's 95% bootstrap interval, `ci`, and the records skipped reading the
+    source, `skipped`, `n_skipped` of them) and the bootstrap replicates (None when the
+    task could not be scored)."""
     rows = read_predictions(run_dir, spec.name)
     meta = read_json(run_dir / "prepared" / f"{spec.name}.json") or {}
+    skipped = meta.get("skipped", [])
     record: dict[str, Any] = {
         "task": spec.name,
         "group": spec.group,
         "metric": spec.metric,
         "n": len(samples),
+        "n_skipped": len(skipped),
+        "skipped": skipped,
         "score": None,
         "ci": None,
         "extra": {},

@@ -4,7 +4,9 @@ SynthVL sources read `<data>/<dataset>/<split>.jsonl` (default data: the small s
 seed 0, generated once into the instructvl cache). Public-format sources run the
 format reader on annotation paths under the data root. Either way the raw samples get
 the spec's template set (`metadata["task"]`), its fixed candidates if any, and are
-formatted in the spec's mode with the final answer removed.
+formatted in the spec's mode with the final answer removed. The records a reader
+skipped (malformed, missing or unreadable image: each a `Problem` naming file and line)
+come back with the prompts (`prepare_task`), for the run folder and the report.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import os
 from collections import Counter
 from pathlib import Path
 
+from instructvl.data.formats.base import Problem
 from instructvl.data.formatting import format_sample
 from instructvl.data.schema import Sample, Turn
 from instructvl.errors import InstructVLError
@@ -52,9 +55,10 @@ def _under(root: Path, path: str) -> Path:
 
 def read_format_source(
     spec: TaskSpec, data_root: str | Path | None, limit: int | None, baseline: bool = False
-) -> list[Sample]:
-    """Raw samples of a public-format source (with `baseline`, of its baseline split, image
-    files unchecked: only the answers count); missing annotation files are a clear error."""
+) -> tuple[list[Sample], list[Problem]]:
+    """Raw samples of a public-format source and the records skipped reading it (with
+    `baseline`, of its baseline split, image files unchecked: only the answers count);
+    missing annotation files are a clear error."""
     from instructvl.data.formats import read_dataset
 
     src = spec.source
@@ -78,14 +82,15 @@ def read_format_source(
         log.warning("%s", result.summary())
     if not result.samples:
         raise InstructVLError(f"task {spec.name}: no samples read ({result.summary()})")
-    return result.samples
+    return result.samples, result.skipped
 
 
 def read_raw(
     spec: TaskSpec, data: str | Path | None, data_root: str | Path | None, limit: int | None, split: str | None = None
-) -> list[Sample]:
-    """The raw samples of a task's source (the first `limit`); `split` reads another
-    split of a SynthVL dataset (the train or dev split, for the majority baseline)."""
+) -> tuple[list[Sample], list[Problem]]:
+    """The raw samples of a task's source (the first `limit`) and the records skipped
+    reading it; `split` reads another split of a SynthVL dataset (the train or dev split,
+    for the majority baseline)."""
     if isinstance(spec.source, SynthVLSource):
         from instructvl.data.synthvl.loader import load_raw
 
@@ -93,7 +98,7 @@ def read_raw(
         samples, report = load_raw(root, spec.source.dataset, split or spec.source.split)
         if report.skipped:
             log.warning("%s", report.summary())
-        return samples[:limit] if limit else samples
+        return (samples[:limit] if limit else samples), report.problems
     return read_format_source(spec, data_root, limit)
 
 
@@ -110,13 +115,22 @@ def for_prompt(spec: TaskSpec, raw: Sample, seed: int) -> Sample:
     return format_sample(sample, spec.mode, seed, with_target=False)
 
 
-def prepare_samples(spec: TaskSpec, data=None, data_root=None, seed: int = 0, limit: int | None = None) -> list[Sample]:
-    """The task's evaluation prompts (the first `limit` samples), with unique ids checked."""
-    samples = [for_prompt(spec, raw, seed) for raw in read_raw(spec, data, data_root, limit)]
+def prepare_task(
+    spec: TaskSpec, data=None, data_root=None, seed: int = 0, limit: int | None = None
+) -> tuple[list[Sample], list[Problem]]:
+    """The task's evaluation prompts (the first `limit` samples), with unique ids checked,
+    and the records skipped reading its source."""
+    raws, skipped = read_raw(spec, data, data_root, limit)
+    samples = [for_prompt(spec, raw, seed) for raw in raws]
     repeated = [i for i, n in Counter(s.id for s in samples).items() if n > 1]
     if repeated:
         raise InstructVLError(f"task {spec.name}: sample ids repeat ({repeated[:3]}); predictions are keyed by id")
-    return samples
+    return samples, skipped
+
+
+def prepare_samples(spec: TaskSpec, data=None, data_root=None, seed: int = 0, limit: int | None = None) -> list[Sample]:
+    """The task's evaluation prompts alone (see `prepare_task`)."""
+    return prepare_task(spec, data, data_root, seed, limit)[0]
 
 
 def baseline_answers(spec: TaskSpec, data=None, data_root=None) -> tuple[list[str], str]:
@@ -127,10 +141,10 @@ def baseline_answers(spec: TaskSpec, data=None, data_root=None) -> tuple[list[st
     if isinstance(spec.source, FormatSource):
         if spec.source.baseline is None:
             return [], "none"
-        return _answers(spec, read_format_source(spec, data_root, None, baseline=True)), "train"
+        return _answers(spec, read_format_source(spec, data_root, None, baseline=True)[0]), "train"
     split = "dev" if spec.held_out else "train"
     try:
-        raws = read_raw(spec, data, None, None, split=split)
+        raws, _ = read_raw(spec, data, None, None, split=split)
     except InstructVLError as exc:
         raise InstructVLError(
             f"{exc}. The majority baseline of {spec.name} is counted on its {split} split; a suite written "

@@ -3,7 +3,8 @@ what it finished), JSON written aside and renamed into place, and the run layout
 
     <run>/run.json                   what produced the run (model, versions, spec hashes)
     <run>/prepared/<task>.jsonl      the evaluation prompts (Sample JSON), one per line
-    <run>/prepared/<task>.json       how they were prepared (spec hash, limit, seed, majority)
+    <run>/prepared/<task>.json       how they were prepared (spec hash, limit, seed, majority) and the
+                                     records skipped reading the source (`skipped`: file, where, reason, kind)
     <run>/predictions/<task>[.shard-I-of-N].jsonl   raw model outputs, one per sample
     <run>/scored/<task>.jsonl        per-sample prediction, reference and metric value
     <run>/results.json, report.md    scores, baselines, averages, provenance

@@ -2,7 +2,8 @@
 baseline, and how it was obtained; then held-in / held-out / real averages.
 
 Scores are the metrics' own values in the JSON (fractions, CIDEr as computed) and x100
-in the markdown table, as papers print them; averages are plain means over tasks.
+in the markdown table, as papers print them; averages are plain means over tasks. The
+records skipped reading a task's data are counted beside its n and listed after the table.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ from typing import Any
 
 import numpy as np
 
+from instructvl.data.formats.base import Problem
 from instructvl.eval.records import write_json
 from instructvl.eval.uncertainty import interval, mean_replicates
 from instructvl.provenance import describe
 
-GROUP_ORDER = ("held-in", "held-out", "real")
+GROUP_ORDER = ("held-in", "held-out", "real", "real-held-in")
+SKIPPED_SHOWN = 20
+"""Skipped records the report lists per task (all are in prepared/<task>.json)."""
 
 
 def averages(tasks: list[dict[str, Any]], replicates: dict[str, np.ndarray] | None = None) -> dict[str, dict[str, Any]]:
@@ -59,10 +63,35 @@ def with_ci(value: float | None, ci: list[float] | None) -> str:
 
 
 def _how(task: dict[str, Any]) -> str:
+    """How the predictions were made: ranking and its normalisation, or generation and its
+    decoding (greedy, or beam search with its width and length penalty); then the mode."""
     spec = task["spec"]
     if spec["output"] == "rank":
         return f"rank ({spec['normalisation']} log-prob), {spec['mode']}"
-    return f"generate (<= {spec['max_new_tokens']} tokens), {spec['mode']}"
+    beams = spec.get("num_beams", 1)
+    decoding = f"beam search, {beams} beams, length penalty {spec['length_penalty']:g}" if beams > 1 else "greedy"
+    return f"generate (<= {spec['max_new_tokens']} tokens, {decoding}), {spec['mode']}"
+
+
+def _n(task: dict[str, Any]) -> str:
+    """The samples scored, and the records skipped reading the data when there were any."""
+    skipped = task.get("n_skipped")
+    return f"{task['n']} ({skipped} skipped)" if skipped else str(task["n"])
+
+
+def skipped_section(tasks: list[dict[str, Any]]) -> list[str]:
+    """Markdown lines listing each task's skipped records as "file:line: reason (kind)"
+    (the first `SKIPPED_SHOWN`); none when no record was skipped."""
+    lines: list[str] = []
+    for t in tasks:
+        rows = t.get("skipped") or []
+        lines += [f"- {t['task']}: {Problem(**row)} ({row['kind']})" for row in rows[:SKIPPED_SHOWN]]
+        if len(rows) > SKIPPED_SHOWN:
+            lines.append(f"- {t['task']}: {len(rows) - SKIPPED_SHOWN} more in prepared/{t['task']}.json")
+    if not lines:
+        return []
+    intro = "Records of the evaluation data that could not be read, left out of n:"
+    return ["", "## Skipped records", "", intro, "", *lines]
 
 
 def _companion(companion: dict[str, Any] | None) -> str:
@@ -117,7 +146,7 @@ def markdown(results: dict[str, Any]) -> str:
         kind = base["kind"] + eval_source_mark(base)
         score = t.get("error") and f"error: {t['error']}" or with_ci(t.get("score"), t.get("ci"))
         lines.append(
-            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {score} | {x100(base['score'])} {kind} | "
+            f"| {t['task']} | {t['group']} | {t['metric']} | {_n(t)} | {score} | {x100(base['score'])} {kind} | "
             f"{_companion(t.get('gold_logprob'))} | {_extra(t)} | {_how(t)} | "
             f"v{t['spec']['version']} {t['spec_hash']} |"
         )
@@ -126,6 +155,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"| **{group} average** ({avg['n_tasks']} tasks) | | | | "
             f"**{with_ci(avg['score'], avg.get('ci'))}** | {x100(avg['baseline'])} | | | | |"
         )
+    lines += skipped_section(results["tasks"])
     return "\n".join(lines) + "\n"
 
 

@@ -1,11 +1,14 @@
 """What every format reader shares: problems and results, file loaders, record checks.
 
 A reader is a generator `reader(ctx, paths, image_root, **options) -> Iterator[Sample]`.
-It walks records through `ReadContext.each`, which turns a bad record (a `BadRecord`, or a
-KeyError / TypeError / ValueError / IndexError while converting it) into a `Problem`
-naming the file and line, record index or key; the record is skipped and counted, or with
-`strict=True` reading stops with an `InstructVLError`. Nothing is dropped silently:
-records left out on purpose (a split or image filter) are counted in `ReadResult.filtered`.
+It walks records through `ReadContext.each`, which checks every sample built against the
+schema (`schema.check_sample`) and, with file checks on, that its images decode; a bad
+record (a `BadRecord`, a `SchemaError`, or a KeyError / TypeError / ValueError /
+IndexError while converting it) becomes a `Problem` naming the file and line, record
+index or key; the record is skipped and counted, or with `strict=True` reading stops with
+an `InstructVLError`. Nothing is dropped silently: records left out on purpose (a split
+or image filter) are counted in `ReadResult.filtered`. The SynthVL loader reads its JSONL
+through the same `ReadContext`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from instructvl.data.schema import Sample, Turn
+from PIL import Image
+
+from instructvl.data.schema import Sample, SchemaError, Turn, check_sample
 from instructvl.errors import InstructVLError
 
 CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "instructvl"
@@ -27,6 +32,7 @@ CACHE_ROOT = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "i
 
 MALFORMED = "malformed"
 MISSING_IMAGE = "missing_image"
+UNREADABLE_IMAGE = "unreadable_image"
 MISSING_VIDEO = "missing_video"
 
 
@@ -39,8 +45,15 @@ class Problem:
     reason: str
     kind: str = MALFORMED
 
+    @property
+    def place(self) -> str:
+        """ "file:N" for a line, else "file, <where>" (a record index or key)."""
+        if self.where.startswith("line "):
+            return f"{self.file}:{self.where.removeprefix('line ')}"
+        return f"{self.file}, {self.where}"
+
     def __str__(self) -> str:
-        return f"{self.file}, {self.where}: {self.reason}"
+        return f"{self.place}: {self.reason}"
 
 
 @dataclass
@@ -54,7 +67,7 @@ class ReadResult:
 
     @property
     def counts(self) -> dict[str, int]:
-        """Skipped records per problem kind (malformed, missing_image, missing_video)."""
+        """Skipped records per problem kind (malformed, missing_image, unreadable_image, missing_video)."""
         return dict(Counter(p.kind for p in self.skipped))
 
     def summary(self) -> str:
@@ -77,12 +90,15 @@ class BadRecord(Exception):
 
 
 class ReadContext:
-    """Collects problems and filter counts for one `read_dataset` call."""
+    """Collects problems and filter counts for one read (a `read_dataset` call, or one
+    SynthVL JSONL file). `targets=True` asks every sample for a training target (see
+    `schema.check_sample`); `check_files` checks that image files exist and decode."""
 
-    def __init__(self, dataset: str, strict: bool = False, check_files: bool = True):
+    def __init__(self, dataset: str, strict: bool = False, check_files: bool = True, targets: bool = False):
         self.dataset = dataset
         self.strict = strict
         self.check_files = check_files
+        self.targets = targets
         self.result = ReadResult(dataset)
 
     def problem(self, file: str | Path, where: str, reason: str, kind: str = MALFORMED) -> None:
@@ -102,22 +118,33 @@ class ReadContext:
         items: Iterable[tuple[str, Any]],
         build: Callable[[Any], Sample | list[Sample] | None],
     ) -> Iterator[Sample]:
-        """Converts each (where, record) with `build`; bad ones become problems.
+        """Converts each (where, record) with `build` and checks the samples (`check`);
+        bad records become problems.
 
         `build` returns a sample, a list of samples, or None for a record it filtered out
         (having called `filter_out`)."""
         for where, record in items:
             try:
                 out = build(record)
+                samples = [] if out is None else out if isinstance(out, list) else [out]
+                for sample in samples:
+                    self.check(sample)
             except BadRecord as exc:
                 self.problem(file, where, exc.reason, exc.kind)
-                continue
+            except SchemaError as exc:
+                self.problem(file, where, str(exc))
             except (KeyError, TypeError, ValueError, IndexError) as exc:
                 self.problem(file, where, f"malformed record ({type(exc).__name__}: {exc})")
-                continue
-            if out is None:
-                continue
-            yield from (out if isinstance(out, list) else [out])
+            else:
+                yield from samples
+
+    def check(self, sample: Sample) -> None:
+        """The schema check (`SchemaError`), then, with file checks on, that each image
+        decodes (`BadRecord`, see `check_image`)."""
+        check_sample(sample, target=self.targets)
+        if self.check_files:
+            for path in sample.images:
+                check_image(Path(path))
 
     def existing(self, path: Path, what: str = "image") -> str:
         """`path` as a string, or a `BadRecord` (missing_image / missing_video) if absent."""
@@ -125,6 +152,22 @@ class ReadContext:
             kind = MISSING_VIDEO if what == "video" else MISSING_IMAGE
             raise BadRecord(f"{what} file {path} does not exist", kind)
         return str(path)
+
+
+def check_image(path: Path) -> None:
+    """Raises a `BadRecord` unless `path` is an image file Pillow decodes: missing_image
+    when there is no file, unreadable_image when it is empty, truncated or not an image."""
+    if not path.is_file():
+        raise BadRecord(f"image file {path} does not exist", MISSING_IMAGE)
+    try:
+        with Image.open(path) as image:
+            image.load()
+    except Exception as exc:  # noqa: BLE001 (Pillow raises many types for bad files)
+        raise BadRecord(
+            f"image file {path} cannot be decoded ({type(exc).__name__}: {exc}); expected a PNG, JPEG or other "
+            "Pillow-readable image",
+            UNREADABLE_IMAGE,
+        ) from None
 
 
 # ----------------------------------------------------------------------------- loading

@@ -1,8 +1,11 @@
 """Reading SynthVL JSONL back: raw samples with every problem reported, never dropped silently.
 
-A malformed line (bad JSON, not a sample) or a missing / unreadable image is reported
-as "<file>:<line>: <what>" and the sample skipped and counted; with `strict=True` the
-first problem raises `InstructVLError` instead. Image paths come back absolute.
+Each line goes through the format readers' `ReadContext` (see `instructvl.data.formats.base`):
+a line that is not JSON, a sample that breaks the schema (`schema.check_sample`, with a
+user turn and an assistant target required) or a missing / undecodable image is a
+`Problem` printed as "<file>:<line>: <what>", and the sample is skipped and counted; with
+`strict=True` the first problem raises `InstructVLError` instead. Image paths come back
+absolute.
 """
 
 from __future__ import annotations
@@ -13,8 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
+from instructvl.data.formats.base import Problem, ReadContext, iter_jsonl
 from instructvl.data.formatting import format_sample
 from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
@@ -24,64 +26,48 @@ log = logging.getLogger("instructvl.data")
 
 @dataclass
 class LoadReport:
-    """What a read found: lines read, samples loaded, samples skipped and why."""
+    """What a read found: samples loaded, and each line skipped (file, line, why, kind)."""
 
     path: str
-    lines: int = 0
     loaded: int = 0
-    skipped: int = 0
-    problems: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        """Lines skipped."""
+        return len(self.problems)
+
+    @property
+    def lines(self) -> int:
+        """Non-blank lines read (each gives a sample or a problem)."""
+        return self.loaded + self.skipped
 
     def summary(self) -> str:
         """One line: "<path>: N loaded, M skipped"."""
         return f"{self.path}: {self.loaded} loaded, {self.skipped} skipped"
 
 
-def _image_problem(path: Path) -> str | None:
-    if not path.is_file():
-        return "is missing"
-    try:
-        with Image.open(path) as im:
-            im.verify()
-    except Exception as exc:  # noqa: BLE001 (Pillow raises many types for bad files)
-        return f"is unreadable ({type(exc).__name__}: {exc})"
-    return None
-
-
-def read_jsonl(path: str | Path, *, strict: bool = False, check_images: bool = True) -> tuple[list[Sample], LoadReport]:
-    """Raw samples of one JSONL file (image paths resolved against the file's folder)."""
+def read_jsonl(
+    path: str | Path, *, strict: bool = False, check_images: bool = True, log_problems: bool = True
+) -> tuple[list[Sample], LoadReport]:
+    """Raw samples of one JSONL file (image paths resolved against the file's folder) and
+    the report; each problem is logged as a warning unless `log_problems` is False (for a
+    caller that prints the report)."""
     path = Path(path)
-    report = LoadReport(str(path))
     if not path.is_file():
         raise InstructVLError(f"{path}: no such JSONL file")
-    samples: list[Sample] = []
+    ctx = ReadContext(str(path), strict=strict, check_files=check_images, targets=True)
 
-    def problem(lineno: int, what: str) -> None:
-        msg = f"{path}:{lineno}: {what}"
-        if strict:
-            raise InstructVLError(msg)
-        log.warning(msg)
-        report.problems.append(msg)
-        report.skipped += 1
+    def build(obj: Any) -> Sample:
+        sample = Sample.from_json(obj)
+        sample.images = [str((path.parent / p).resolve()) for p in sample.images]
+        return sample
 
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            report.lines += 1
-            try:
-                sample = Sample.from_json(json.loads(line))
-            except (json.JSONDecodeError, InstructVLError, TypeError) as exc:
-                problem(lineno, f"malformed sample ({exc})")
-                continue
-            images = [path.parent / p for p in sample.images]
-            bad = [(p, why) for p in images if check_images and (why := _image_problem(p))]
-            if bad:
-                problem(lineno, f"image {bad[0][0]} {bad[0][1]}")
-                continue
-            sample.images = [str(p.resolve()) for p in images]
-            samples.append(sample)
-    report.loaded = len(samples)
+    samples = list(ctx.each(path, iter_jsonl(ctx, path), build))
+    report = LoadReport(str(path), len(samples), ctx.result.skipped)
+    if log_problems:
+        for problem in report.problems:
+            log.warning("%s", problem)
     return samples, report
 
 
@@ -107,10 +93,18 @@ def split_path(root: str | Path, name: str, split: str) -> Path:
 
 
 def load_raw(
-    root: str | Path, name: str, split: str, *, strict: bool = False, check_images: bool = True
+    root: str | Path,
+    name: str,
+    split: str,
+    *,
+    strict: bool = False,
+    check_images: bool = True,
+    log_problems: bool = True,
 ) -> tuple[list[Sample], LoadReport]:
-    """Raw samples of one dataset split, and the load report."""
-    return read_jsonl(split_path(root, name, split), strict=strict, check_images=check_images)
+    """Raw samples of one dataset split, and the load report (see `read_jsonl`)."""
+    return read_jsonl(
+        split_path(root, name, split), strict=strict, check_images=check_images, log_problems=log_problems
+    )
 
 
 def load_split(
