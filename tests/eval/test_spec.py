@@ -5,6 +5,7 @@ import pytest
 
 from instructvl.data.formats import format_options
 from instructvl.data.synthvl.registry import DATASETS, get_spec
+from instructvl.data.templates import load_templates, protocol_prompts
 from instructvl.errors import InstructVLError
 from instructvl.eval.spec import all_specs, parse_task_file, resolve_tasks, spec_hash, with_overrides
 
@@ -13,7 +14,7 @@ def test_every_synthvl_dataset_and_benchmark_has_a_spec():
     specs = all_specs()
     assert {d.name for d in DATASETS} <= set(specs)
     assert len(resolve_tasks("held-out")) == len(resolve_tasks("held-in")) == len(resolve_tasks("real")) == 13
-    assert len(resolve_tasks("all")) == 39
+    assert len(resolve_tasks("real-held-in")) == 6 and len(resolve_tasks("all")) == 45
 
 
 @pytest.mark.parametrize("name", [d.name for d in DATASETS])
@@ -23,10 +24,37 @@ def test_synthvl_specs_match_the_registry(name):
     assert spec.source.dataset == name and spec.source.split == ("test" if data.held_out else "val")
 
 
-@pytest.mark.parametrize("spec", resolve_tasks("real"), ids=lambda s: s.name)
-def test_real_specs_use_valid_format_options(spec):
+@pytest.mark.parametrize("spec", resolve_tasks("real,real-held-in"), ids=lambda s: s.name)
+def test_real_specs_use_valid_format_options_and_their_protocol_prompt(spec):
     assert set(spec.source.options) <= set(format_options(spec.source.format))
-    assert spec.held_out and spec.template
+    assert spec.held_out == (spec.group == "real") and spec.template in protocol_prompts()
+
+
+def test_protocol_prompts_take_their_task_type_settings():
+    science = load_templates("instructblip/scienceqa")
+    assert science.templates == ("Context: {context} Question: {input} Options: {options}. Answer:",)
+    assert (science.task, science.apply_to) == ("mcq", "first")
+    assert load_templates("instructblip/visdial").apply_to == "last"
+    with pytest.raises(InstructVLError, match="no protocol prompt 'instructblip/nope'.*instructblip/vsr"):
+        load_templates("instructblip/nope")
+
+
+def test_task_files_on_the_command_line(tmp_path):
+    path = tmp_path / "my_tasks.yaml"
+    path.write_text(
+        "defaults: {suite: synthvl, held_out: true}\n"
+        "tasks:\n  my-vsr: {source: {dataset: vsr, split: test}, output: rank, metric: top1, limit: 5}\n"
+        "  my-gqa: {source: {dataset: gqa, split: test}, output: generate, metric: top1}\n"
+    )
+    specs = resolve_tasks(f"vsr,{path}")
+    assert [s.name for s in specs] == ["vsr", "my-vsr", "my-gqa"] and specs[1].limit == 5
+    assert specs[1].source.dataset == "vsr" and specs[1].group == "held-out"
+    with pytest.raises(InstructVLError, match=r"task file .*absent\.yaml does not exist"):
+        resolve_tasks(str(tmp_path / "absent.yaml"))
+    path.write_text("tasks:\n  vsr: {suite: synthvl, held_out: true, source: {dataset: vsr, split: test}, "
+                    "output: rank, metric: top1}\n")  # fmt: skip
+    with pytest.raises(InstructVLError, match=r"task name\(s\) \['vsr'\] are packaged tasks"):
+        resolve_tasks(str(path))
 
 
 def test_unknown_task_lists_the_valid_ones():

@@ -35,6 +35,22 @@ def test_msvd_qa_frame_folders_with_youtube_mapping(tmp_path):
     assert turns(sample) == [("user", "what is chewing?"), ("assistant", "animal")]
 
 
+def test_msvd_qa_finds_the_shipped_mapping_and_the_archive_folders(tmp_path):
+    clip = frame_folder(tmp_path / "msvd" / "videos", "-4wsuPCjDBc_5_15", 4)  # frames in a clip-named folder
+    qa = write_json(tmp_path / "msvd" / "test_qa.json", [
+        {"answer": "animal", "id": 0, "question": "what is chewing?", "video_id": 1},
+        {"answer": "man", "id": 1, "question": "who cooks?", "video_id": 2},
+    ])  # fmt: skip
+    write_lines(tmp_path / "msvd" / "youtube_mapping.txt", ["-4wsuPCjDBc_5_15 vid1", "abc_1_2 vid2"])  # beside the QA
+    result = read_dataset("msvd_qa", qa, tmp_path / "msvd", num_frames=4)
+    assert [s.images for s in result.samples] == [clip]
+    (missing,) = result.skipped
+    root = tmp_path / "msvd"
+    tried = [root / "abc_1_2", root / "vid2", root / "videos/abc_1_2", root / "YouTubeClips/abc_1_2"]
+    assert missing.kind == "missing_video" and all(str(p) in missing.reason for p in tried)
+    assert ".avi" in missing.reason and ".mp4" in missing.reason
+
+
 def test_msrvtt_qa_default_four_frames(tmp_path):
     frame_folder(tmp_path / "frames", "video7010", 20)
     qa = write_json(
@@ -64,12 +80,16 @@ def test_missing_video_is_reported(tmp_path):
     assert "video9" in result.skipped[0].reason and result.skipped[0].where == "record 0"
 
 
-def test_video_file_without_pyav_names_pip_install(tmp_path, monkeypatch):
-    (tmp_path / "video1.mp4").write_bytes(b"\x00" * 16)
+def test_video_file_without_pyav_names_the_file_and_pip_install(tmp_path, monkeypatch):
+    video = tmp_path / "videos" / "all" / "video1.mp4"  # as MSRVTT.zip unpacks
+    video.parent.mkdir(parents=True)
+    video.write_bytes(b"\x00" * 16)
     qa = write_json(tmp_path / "test_qa.json", [{"answer": "a", "id": 1, "question": "q?", "video_id": 1}])
     monkeypatch.setitem(sys.modules, "av", None)  # makes `import av` fail
-    with pytest.raises(InstructVLError, match="pip install av"):
+    with pytest.raises(InstructVLError) as error:
         read_dataset("msrvtt_qa", qa, tmp_path, cache_dir=tmp_path / "cache")
+    assert f"reading video file {video} needs PyAV" in str(error.value) and "pip install av" in str(error.value)
+    assert f"into a folder {video.with_suffix('')}/" in str(error.value)
 
 
 def test_video_file_decoded_into_cached_pngs(tmp_path, monkeypatch):

@@ -11,8 +11,21 @@ import typer
 from instructvl.cli import app
 from instructvl.cli.common import console, err_console, load_model_with_status
 from instructvl.errors import InstructVLError
+from instructvl.eval.tasks import GROUPS, task_names
 
 PHASE_CHOICES = ("all", "prepare", "infer", "score")
+
+
+def tasks_help() -> str:
+    """The --tasks help: groups, task files, and every packaged task name (real ones are real-*)."""
+    names = task_names()
+    synthvl = [n for n in names if not n.startswith("real-")]
+    real = [n for n in names if n.startswith("real-")]
+    return (
+        f"Comma-separated task names, groups or task files (my_tasks.yaml: every task it defines). "
+        f"Groups: {', '.join(GROUPS)}. SynthVL tasks: {', '.join(synthvl)}. Real benchmarks, named real-* "
+        f"(their files under --data-root): {', '.join(real)}."
+    )
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -44,15 +57,18 @@ def eval_command(
     model: str = typer.Option(
         "tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."
     ),
-    tasks: str = typer.Option(
-        "held-out", "--tasks", "-t", help="Comma-separated task names or groups: held-in, held-out, synthvl, real, all."
-    ),
-    limit: int | None = typer.Option(None, help="Samples per task (default: each task's own limit; 0: all)."),
+    tasks: str = typer.Option("held-out", "--tasks", "-t", help=tasks_help()),
+    limit: int | None = typer.Option(None, min=0, help="Samples per task (default: each task's own limit; 0: all)."),
     data: Path | None = typer.Option(
         None, help="A SynthVL folder (default: the small suite, generated once into the cache)."
     ),
     data_root: Path | None = typer.Option(
-        None, "--data-root", help="Folder of the real benchmarks (default $INSTRUCTVL_DATA or <cache>/data)."
+        None,
+        "--data-root",
+        help="Folder holding the real benchmarks (real-* tasks), one subfolder each as its archives unpack: "
+        "nocaps/, flickr30k/, gqa/, vsr/, iconqa/, textvqa/, visdial/, hateful_memes/, vizwiz/, scienceqa/, msvd/, "
+        "msrvtt/, ivqa/ (held-in: coco/, textcaps/, vqav2/, okvqa/, aokvqa/, ocrvqa/); the README's table says "
+        "which files go where. Default: $INSTRUCTVL_DATA, else <cache>/data.",
     ),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Run folder (default runs/eval-<model>[-no-image | -oracle-scene]); a rerun resumes."
@@ -69,7 +85,7 @@ def eval_command(
     mode: str | None = typer.Option(None, help="Template mode override: instruction, multitask, caption-only."),
     seed: int = typer.Option(0, help="Seed (template choice per sample)."),
     batch_size: int | None = typer.Option(
-        None, "--batch-size", help="Prompts per batch (default 16, or the task's own)."
+        None, "--batch-size", min=1, help="Prompts per batch (default 16, or the task's own)."
     ),
     shard: str = typer.Option(
         "0/1", help="I/N: run every N-th sample from the I-th (then score once with --phase score)."
@@ -77,22 +93,31 @@ def eval_command(
     phase: str = typer.Option("all", help="all, prepare, infer or score."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a model config key (repeatable)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar per task."),
+    dry_run: bool = typer.Option(
+        False,
+        "--dry-run",
+        help="Prepare each task and print its first prompt as the model would get it (images, prompt turns, "
+        "candidates, decoding); loads no model and writes nothing. Exits 1 if a task's data cannot be read.",
+    ),
     threads: int = typer.Option(
         1,
+        min=0,
         help="Torch CPU threads (0: torch's default). 1 by default: on a small shared CPU more threads wait on "
         "each other (6-12x slower measured on 2 busy cores).",
     ),
 ) -> None:
     """Evaluate MODEL on TASKS: prepare prompts, run inference (resumable), score, report."""
-    from instructvl.eval.harness import evaluate
+    from instructvl.eval.harness import evaluate, select_specs
     from instructvl.eval.oracle import check_oracle
-    from instructvl.eval.spec import resolve_tasks
 
     shard_pair = parse_shard(shard)
     phases = phases_for(phase, shard_pair[1])
-    specs = resolve_tasks(tasks)  # unknown names (and tasks an oracle cannot serve) fail before the model loads
+    specs = select_specs(tasks, mode)  # unknown names (and tasks an oracle cannot serve) fail before the model loads
     if oracle is not None:
         check_oracle(oracle, specs)
+    if dry_run:
+        failed = show_prompts(specs, data, data_root, seed)
+        raise typer.Exit(1 if failed else 0)
     if threads:
         import torch
 
@@ -121,3 +146,36 @@ def eval_command(
     if results is not None:
         console.print((run_dir / "report.md").read_text(), highlight=False, markup=False, soft_wrap=True)
     err_console.print(f"done in {time.perf_counter() - started:.0f} s; run folder {run_dir}", highlight=False)
+
+
+def show_prompts(specs, data: Path | None, data_root: Path | None, seed: int) -> list[str]:
+    """Prints each task's first prepared prompt (or why it cannot be prepared); returns the
+    names of the tasks that could not be."""
+    from instructvl.eval.prepare import prepare_samples
+
+    failed = []
+    for spec in specs:
+        template = spec.template or "the sample's own"
+        console.rule(f"{spec.name} ({spec.group}; template {template}, mode {spec.mode})")
+        try:
+            (sample,) = prepare_samples(spec, data, data_root, seed, limit=1)
+        except InstructVLError as exc:
+            err_console.print(f"{spec.name}: cannot prepare: {exc}", highlight=False, markup=False)
+            failed.append(spec.name)
+            continue
+        console.print(describe_prompt(spec, sample), highlight=False, markup=False, soft_wrap=True)
+    return failed
+
+
+def describe_prompt(spec, sample) -> str:
+    """A prepared sample as text: its images, each turn, the candidates and how the answer is found."""
+    lines = [f"sample {sample.id}: {len(sample.images)} image(s) {', '.join(sample.images[:2])}"]
+    lines += [f"[{turn.role}] {turn.content}" for turn in sample.turns]
+    if spec.output == "rank":
+        candidates = sample.candidates or []
+        shown = " | ".join(candidates[:5]) + (f" | ... ({len(candidates)} in all)" if len(candidates) > 5 else "")
+        lines.append(f"ranked by {spec.normalisation} log-probability: {shown}; metric {spec.metric}")
+    else:
+        search = "greedy" if spec.num_beams == 1 else f"beam {spec.num_beams}, length penalty {spec.length_penalty}"
+        lines.append(f"generated ({search}, at most {spec.max_new_tokens} tokens); metric {spec.metric}")
+    return "\n".join(lines)

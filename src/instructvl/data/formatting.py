@@ -6,9 +6,12 @@ of a meme, or "" for captions and detailed descriptions), `metadata["task"]` nam
 template set, and the last assistant turn holds the target. Templates are applied at
 load time, so one stored suite serves every mode:
 
-- `instruction`: a template of the task, drawn uniformly from (seed, sample id), with
-  `{input}` and `{options}` filled. OCR tokens, when present, are appended to the
-  raw input (" OCR tokens: a, b, c."), so they sit before any trailing "Answer:" cue.
+- `instruction`: a template of the task, drawn uniformly from (seed, sample id) (a
+  protocol's fixed prompt is the only one of its set), with `{input}`, `{options}`,
+  `{context}`, `{ocr}` and `{history}` filled. OCR tokens, when present and the template
+  has no `{ocr}`, are appended to the raw input (" OCR tokens: a, b, c."), so they sit
+  before any trailing "Answer:" cue. A template with `{history}` folds the turns before
+  the templated one into the prompt (caption first), which becomes the first turn.
 - `multitask`: no natural instruction, the paper's multitask baseline:
   "[<dataset>] <raw input>" (plus "options: ..." for multiple choice and OCR tokens).
 - `caption-only`: BLIP-2-like pretraining: only caption tasks, with one fixed prompt.
@@ -19,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 
 from instructvl.data.schema import Sample, Turn
-from instructvl.data.templates import TemplateSet, load_templates
+from instructvl.data.templates import TemplateSet, load_templates, placeholders
 from instructvl.errors import InstructVLError
 
 MODES = ("instruction", "multitask", "caption-only")
@@ -57,24 +60,50 @@ def task_of(raw: Sample) -> str:
     return task
 
 
+def render_history(raw: Sample) -> str:
+    """The dialog before the templated turn as one line: `metadata["caption"]` (round 0 of
+    a visual dialog), then each earlier turn as "Q: <question>" / "A: <answer>"."""
+    marks = {"user": "Q", "assistant": "A"}
+    earlier = [f"{marks[t.role]}: {t.content}" for t in raw.turns[: templated_turn(raw)] if t.role in marks]
+    caption = raw.metadata.get("caption")
+    return " ".join(([caption] if caption else []) + earlier)
+
+
+def raw_input(raw: Sample, with_ocr: bool = True) -> str:
+    """The templated turn's raw content, with the OCR tokens appended unless `with_ocr` is False."""
+    return (raw.turns[templated_turn(raw)].content + (ocr_suffix(raw.ocr_tokens) if with_ocr else "")).strip()
+
+
+def fill_template(raw: Sample, template: str) -> str:
+    """`template` with the sample's fields filled (see the module docstring)."""
+    fields = placeholders(template)
+    text_input = raw_input(raw, with_ocr="ocr" not in fields)
+    text = template.format(
+        input=text_input,
+        options=render_options(raw.candidates),
+        context=raw.metadata.get("context") or "",
+        ocr=", ".join(raw.ocr_tokens or []),
+        history=render_history(raw) if "history" in fields else "",
+    )
+    if "input" not in fields and text_input:  # e.g. OCR tokens for a caption template
+        text = f"{text} {text_input}"
+    return text
+
+
 def instruction_text(raw: Sample, mode: str = "instruction", seed: int = 0) -> tuple[str, int | None]:
     """The formatted content of the templated user turn, and the template index used."""
     task = task_of(raw)
     tset = load_templates(task)
-    raw_input = (raw.turns[templated_turn(raw)].content + ocr_suffix(raw.ocr_tokens)).strip()
     if mode == "instruction":
         index, template = tset.pick(seed, raw.id)
-        text = template.format(input=raw_input, options=render_options(raw.candidates))
-        if "{input}" not in template and raw_input:  # e.g. OCR tokens for a caption template
-            text = f"{text} {raw_input}"
-        return text, index
+        return fill_template(raw, template), index
     if mode == "multitask":
-        text = f"[{raw.dataset}] {raw_input}".rstrip()
+        text = f"[{raw.dataset}] {raw_input(raw)}".rstrip()
         if raw.candidates and _uses_options(tset):
             text += f" options: {render_options(raw.candidates)}"
         return text, None
     if mode == "caption-only":
-        if task not in CAPTION_TASKS:
+        if tset.task not in CAPTION_TASKS:
             raise InstructVLError(f"caption-only mode takes caption data only; {raw.dataset!r} is a {task!r} task")
         return CAPTION_ONLY_PROMPT, None
     raise InstructVLError(f"unknown formatting mode {mode!r}; choose one of {', '.join(MODES)}")
@@ -91,6 +120,8 @@ def format_sample(raw: Sample, mode: str = "instruction", seed: int = 0, *, with
     turns = list(raw.turns)
     ti = templated_turn(raw)
     turns[ti] = Turn("user", text)
+    if index is not None and "history" in placeholders(load_templates(task_of(raw)).templates[index]):
+        turns = turns[ti:]  # the earlier turns are in the prompt's {history}
     if not with_target and turns and turns[-1].role == "assistant":
         turns = turns[:-1]
     meta = {**raw.metadata, "mode": mode, "template_index": index}

@@ -8,12 +8,14 @@ the length normalisation (`sum` or `mean` log-probability per token) and the pos
 candidate for AUC; the answer post-processing, the metric and its options, and the
 generation length and search (greedy, or beam search with a length penalty).
 `spec_hash` fingerprints the resolved spec; results record both.
+
+`resolve_tasks` takes task names, group names (`GROUPS`) and task files: a YAML path
+(`my_tasks.yaml`) selects every task the file defines, as lmms-eval's `--include_path`.
 """
 
 from __future__ import annotations
 
 import functools
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,15 +26,10 @@ from instructvl.errors import InstructVLError
 from instructvl.eval.metrics import METRICS, metric_options
 from instructvl.eval.postprocess import check_ops
 from instructvl.eval.provenance import fingerprint
+from instructvl.eval.tasks import GROUPS, task_files
 
 RANK_METRICS = ("top1", "auc", "mrr")
-GROUPS = {
-    "held-in": "SynthVL held-in tasks (their val split)",
-    "held-out": "SynthVL held-out tasks (test split)",
-    "synthvl": "all 26 SynthVL tasks",
-    "real": "the real Table-1 benchmarks (need --data-root)",
-    "all": "every task",
-}
+TASK_FILE_SUFFIXES = (".yaml", ".yml")
 
 
 class _Strict(BaseModel):
@@ -134,8 +131,11 @@ class TaskSpec(_Strict):
 
     @property
     def group(self) -> str:
-        """Where the task's score is averaged: held-in, held-out, or real."""
-        return "real" if self.suite == "real" else ("held-out" if self.held_out else "held-in")
+        """Where the task's score is averaged: held-in, held-out (SynthVL), real (held-out
+        real benchmarks) or real-held-in."""
+        if self.suite == "real":
+            return "real" if self.held_out else "real-held-in"
+        return "held-out" if self.held_out else "held-in"
 
     def resolved(self) -> dict[str, Any]:
         """The spec as plain JSON data (what results record). Greedy decoding leaves out the
@@ -172,8 +172,7 @@ def parse_task_file(path: Path) -> dict[str, TaskSpec]:
 def all_specs() -> dict[str, TaskSpec]:
     """Every packaged task spec by name."""
     specs: dict[str, TaskSpec] = {}
-    folder = Path(str(resources.files("instructvl.eval").joinpath("tasks")))
-    for path in sorted(folder.glob("*.yaml"), key=lambda p: (p.name != "synthvl.yaml", p.name)):
+    for path in task_files():
         for name, spec in parse_task_file(path).items():
             if name in specs:
                 raise InstructVLError(f"task {name!r} is defined twice (again in {path.name})")
@@ -184,30 +183,48 @@ def all_specs() -> dict[str, TaskSpec]:
 def group_members(group: str) -> list[str]:
     """Task names in a group (see `GROUPS`)."""
     specs = all_specs().values()
-    if group in ("synthvl", "real"):
+    if group == "synthvl":
         return [s.name for s in specs if s.suite == group]
     if group == "all":
         return [s.name for s in specs]
     return [s.name for s in specs if s.group == group]
 
 
+def file_specs(path: Path) -> dict[str, TaskSpec]:
+    """The specs of a task file given on the command line; its names must not be packaged ones."""
+    if not path.is_file():
+        raise InstructVLError(f"task file {path} does not exist; expected a YAML file with 'defaults' and 'tasks'")
+    specs = parse_task_file(path)
+    taken = sorted(set(specs) & set(all_specs()))
+    if taken:
+        raise InstructVLError(f"{path}: task name(s) {taken} are packaged tasks; give your tasks other names")
+    return specs
+
+
 def resolve_tasks(selection: str | list[str]) -> list[TaskSpec]:
-    """Specs for a comma-separated list (or list) of task names and group names."""
+    """Specs for a comma-separated list (or list) of task names, group names and task files."""
     items = selection.split(",") if isinstance(selection, str) else list(selection)
-    names: list[str] = []
+    chosen: dict[str, TaskSpec] = {}
     for item in (i.strip() for i in items):
         if not item:
             continue
-        if item in GROUPS:
-            names += group_members(item)
+        if item.endswith(TASK_FILE_SUFFIXES):
+            found = file_specs(Path(item))
+        elif item in GROUPS:
+            found = {n: all_specs()[n] for n in group_members(item)}
         elif item in all_specs():
-            names.append(item)
+            found = {item: all_specs()[item]}
         else:
-            groups = ", ".join(GROUPS)
-            raise InstructVLError(f"unknown task {item!r}; groups: {groups}; tasks: {', '.join(all_specs())}")
-    if not names:
-        raise InstructVLError(f"no task selected; name tasks or a group ({', '.join(GROUPS)})")
-    return [all_specs()[n] for n in dict.fromkeys(names)]
+            raise InstructVLError(
+                f"unknown task {item!r}; groups: {', '.join(GROUPS)}; or a task file (.yaml); "
+                f"tasks: {', '.join(all_specs())}"
+            )
+        for name, spec in found.items():
+            if chosen.setdefault(name, spec) != spec:
+                raise InstructVLError(f"task {name!r} is selected twice with different specs (from {item!r} again)")
+    if not chosen:
+        raise InstructVLError(f"no task selected; name tasks, a group ({', '.join(GROUPS)}) or a task file")
+    return list(chosen.values())
 
 
 def with_overrides(spec: TaskSpec, **fields: Any) -> TaskSpec:

@@ -10,10 +10,13 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from instructvl.data.formats.base import BadRecord, ReadContext, iter_jsonl, need, optional, qa_sample, unpack_paths
+from instructvl.data.formats.images import first_existing, in_folders
 from instructvl.data.schema import Sample
 
 VSR_CANDIDATES = ["False", "True"]
 HATEFUL_CANDIDATES = ["no", "yes"]
+VSR_FOLDERS = ("images", "train2017", "val2017")
+"""VSR's images.zip unpacks to `images/`; its images are also COCO 2017's `train2017/` and `val2017/`."""
 
 
 def read_labelled_jsonl(
@@ -24,10 +27,12 @@ def read_labelled_jsonl(
     text_key: str,
     candidates: list[str],
     id_of: Callable[[dict], tuple[str, str]],
+    folders: Sequence[str] = (),
     keep: Sequence[str] = (),
 ) -> Iterator[Sample]:
     """One sample per JSONL line: {<image key>, <text_key>, label 0/1, ...}; `id_of(record)`
-    gives (sample id, image path relative to `image_root`); `keep` fields go to metadata."""
+    gives (sample id, image path relative to `image_root` or one of `folders`); `keep`
+    fields go to metadata."""
     (path,) = unpack_paths(ctx.dataset, paths, ["annotations jsonl"])
 
     def build(record: dict) -> Sample:
@@ -37,7 +42,7 @@ def read_labelled_jsonl(
             raise BadRecord(f"field 'label' is {label!r}; expected 0 or 1")
         text = need(record, text_key)
         return qa_sample(
-            ctx.dataset, sample_id, [ctx.existing(image_root / image)], text,
+            ctx.dataset, sample_id, [first_existing(ctx, image_root, in_folders([image], folders))], text,
             candidates=list(candidates), answer=label, text=text, **{k: record.get(k) for k in keep},
         )  # fmt: skip
 
@@ -55,8 +60,9 @@ def read_vsr(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[
         return f"{Path(image).stem}-{digest}", image
 
     yield from read_labelled_jsonl(
-        ctx, paths, image_root, text_key="caption", candidates=VSR_CANDIDATES, id_of=id_of, keep=("relation",)
-    )
+        ctx, paths, image_root, text_key="caption", candidates=VSR_CANDIDATES, id_of=id_of, folders=VSR_FOLDERS,
+        keep=("relation",),
+    )  # fmt: skip
 
 
 def read_hateful_memes(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[Sample]:

@@ -1,5 +1,7 @@
 """Captioning formats: COCO captions (captions_*.json), NoCaps (COCO-style json) and the
-Karpathy split JSON (dataset_flickr30k.json, dataset_coco.json).
+Karpathy split JSON (dataset_flickr30k.json, dataset_coco.json). Images are looked for
+directly under the image root or in the folders the archives unpack to (`CAPTION_FOLDERS`,
+`KARPATHY_FOLDERS`).
 
 One sample per image; `references` holds all its captions; there is no question, so
 `turns` is empty (templates add the instruction and the target caption later).
@@ -21,7 +23,13 @@ from instructvl.data.formats.base import (
     task_metadata,
     unpack_paths,
 )
+from instructvl.data.formats.images import first_existing, in_folders
 from instructvl.data.schema import Sample
+
+CAPTION_FOLDERS = ("images", "val", "val2014", "val2017")
+"""NoCaps' validation images (`val/`), COCO's (`val2014/`, `val2017/`), or an `images/` folder."""
+KARPATHY_FOLDERS = ("images", "flickr30k-images", "flickr30k_images")
+"""Flickr30K's archive (`flickr30k-images/`) and its Kaggle mirror (`flickr30k_images/`)."""
 
 
 def caption_sample(dataset: str, sample_id: object, image: str, references: list[str] | None, **metadata) -> Sample:
@@ -55,7 +63,7 @@ def read_coco_captions(ctx: ReadContext, paths: list[Path], image_root: Path) ->
         return caption_sample(
             ctx.dataset,
             image_id,
-            ctx.existing(image_root / file_name),
+            first_existing(ctx, image_root, in_folders([file_name], CAPTION_FOLDERS)),
             captions.get(image_id),
             image_id=image_id,
             file_name=file_name,
@@ -69,7 +77,8 @@ def read_coco_captions(ctx: ReadContext, paths: list[Path], image_root: Path) ->
 def read_karpathy(ctx: ReadContext, paths: list[Path], image_root: Path, split: str | None = None) -> Iterator[Sample]:
     """Karpathy split JSON: {"images": [{filename, filepath?, imgid, cocoid?, split,
     sentences: [{raw, tokens}]}]}. `split` keeps only train / val / test / restval.
-    The image is `image_root/filepath/filename` (`filepath` is set for COCO only)."""
+    The image is `filepath/filename` (`filepath` is set for COCO only) under `image_root`
+    or one of `KARPATHY_FOLDERS`."""
     (path,) = unpack_paths(ctx.dataset, paths, ["dataset_*.json"])
     data = load_json(path, dict)
 
@@ -84,7 +93,7 @@ def read_karpathy(ctx: ReadContext, paths: list[Path], image_root: Path, split: 
         return caption_sample(
             ctx.dataset,
             image_id,
-            ctx.existing(image_root / image.get("filepath", "") / filename),
+            first_existing(ctx, image_root, in_folders([Path(image.get("filepath", "")) / filename], KARPATHY_FOLDERS)),
             [need(s, "raw").strip() for s in sentences],
             image_id=image_id,
             file_name=filename,

@@ -22,7 +22,7 @@ from instructvl.data.formats.base import (
     qa_sample,
     unpack_paths,
 )
-from instructvl.data.formats.images import IdIndex
+from instructvl.data.formats.images import IdIndex, in_folders
 from instructvl.data.schema import Sample, Turn
 
 
@@ -34,8 +34,9 @@ def lookup(table: list[str], index: object, what: str) -> str:
 
 
 def read_visdial(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[Sample]:
-    """VisDial v1.0 json; images `VisualDialog_<split>_<image_id:012d>.jpg` (val / test) or
-    COCO train2014 names, found by image id under `image_root`."""
+    """VisDial v1.0 json; images `VisualDialog_<split>_<image_id:012d>.jpg` (val / test),
+    directly under `image_root`, in its `images/` or in `VisualDialog_<split>/` (as the
+    archives unpack), else any image file under it ending in the id (COCO train2014 names)."""
     (path,) = unpack_paths(ctx.dataset, paths, ["visdial_1.0_<split>.json"])
     top = load_json(path, dict)
     split = top.get("split", "")
@@ -45,7 +46,8 @@ def read_visdial(ctx: ReadContext, paths: list[Path], image_root: Path) -> Itera
 
     def build(dialog: dict) -> list[Sample]:
         image_id = need(dialog, "image_id", int)
-        image = index.find(ctx, image_id, [f"VisualDialog_{split}_{image_id:012d}.jpg"])
+        names = in_folders([f"VisualDialog_{split}_{image_id:012d}.jpg"], ("images", f"VisualDialog_{split}"))
+        image = index.find(ctx, image_id, names)
         history: list[Turn] = []
         samples = []
         for number, round_ in enumerate(need(dialog, "dialog", list), start=1):

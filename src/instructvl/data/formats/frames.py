@@ -1,6 +1,7 @@
 """Video frames for video QA: N frames sampled uniformly from a frame folder (sorted image
 files) or from a video file decoded with PyAV (optional: `pip install av`), whose frames
-are written once into a cache folder as PNG so that samples still hold image paths.
+are written once into a cache folder as PNG so that samples still hold image paths. A
+video is looked for under the video root and in the folders its benchmark unpacks to.
 """
 
 from __future__ import annotations
@@ -33,12 +34,16 @@ def natural_key(name: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
-def import_av():
-    """The PyAV module, or an `InstructVLError` saying how to install it."""
+def import_av(video: Path):
+    """The PyAV module, or an `InstructVLError` naming `video` and saying how to install it
+    (or how to do without: a folder of its frames)."""
     try:
         import av
     except ImportError:
-        raise InstructVLError("reading video files needs PyAV, which is not installed: pip install av") from None
+        raise InstructVLError(
+            f"reading video file {video} needs PyAV, which is not installed: pip install av, or extract its "
+            f"frames as image files into a folder {video.with_suffix('')}/"
+        ) from None
     return av
 
 
@@ -54,18 +59,22 @@ class FrameSampler:
             raise InstructVLError(f"num_frames must be a positive integer, got {self.num_frames!r}")
         self.cache_dir = Path(self.cache_dir)
 
-    def frames(self, root: Path, names: Sequence[str]) -> list[str]:
-        """Frame paths for the first of `root/name` that is a frame folder or a video file
-        (with or without one of VIDEO_EXTS); a missing_video `BadRecord` if none is."""
-        tried = []
-        for name in names:
-            for path in [root / name] + [root / (name + ext) for ext in VIDEO_EXTS]:
-                tried.append(str(path))
+    def frames(self, root: Path, names: Sequence[str], folders: Sequence[str] = ()) -> list[str]:
+        """Frame paths for the first of `name` under `root`, then under each of `folders`,
+        that is a frame folder or a video file (with or without one of VIDEO_EXTS); a
+        missing_video `BadRecord` naming every path tried if none is."""
+        bases = [root / folder / name for folder in ("", *folders) for name in names]
+        for base in bases:
+            for path in [base] + [base.with_name(base.name + ext) for ext in VIDEO_EXTS]:
                 if path.is_dir():
                     return self.from_folder(path)
                 if path.is_file():
                     return self.from_video(path)
-        raise BadRecord(f"no frame folder or video file found (tried {', '.join(tried)})", MISSING_VIDEO)
+        tried = ", ".join(str(b) for b in bases)
+        raise BadRecord(
+            f"no frame folder or video file found (tried {tried}, each as a folder and with {', '.join(VIDEO_EXTS)})",
+            MISSING_VIDEO,
+        )
 
     def from_folder(self, folder: Path) -> list[str]:
         """Uniformly sampled image files of a frame folder, in natural name order."""
@@ -82,7 +91,7 @@ class FrameSampler:
         paths = [out / f"frame_{k:03d}_of_{self.num_frames:03d}.png" for k in range(self.num_frames)]
         if all(p.exists() for p in paths):
             return [str(p) for p in paths]
-        av = import_av()
+        av = import_av(video)
         try:
             images = decode_uniform(av, video, self.num_frames)
         except Exception as exc:  # PyAV raises its own FFmpeg error types

@@ -1,4 +1,9 @@
-"""Finding a record's image file under an image root (files are checked, never decoded)."""
+"""Finding a record's image file under an image root (files are checked, never decoded).
+
+A benchmark's images sit where its archive (or a common mirror) unpacks them: TextVQA's
+in `train_images/`, VizWiz's in `val/`, Flickr30K's in `flickr30k-images/`. Readers list
+those folders (`in_folders`), so the image root can be the benchmark's folder whichever
+layout it holds; a missing image names every path tried."""
 
 from __future__ import annotations
 
@@ -25,6 +30,12 @@ def first_existing(ctx: ReadContext, root: Path, names: Sequence[str | Path], wh
             return str(path)
     tried = ", ".join(str(p) for p in paths)
     raise BadRecord(f"{what} file not found (tried {tried})", MISSING_IMAGE if what == "image" else "missing_" + what)
+
+
+def in_folders(names: Sequence[str | Path], folders: Sequence[str]) -> list[str]:
+    """Each of `names` directly under the image root, then under each of `folders` (the
+    layouts a benchmark unpacks to), in the order `first_existing` tries them."""
+    return [str(Path(folder) / name) for folder in ("", *folders) for name in names]
 
 
 def with_extensions(stem: str, exts: Sequence[str] = IMAGE_EXTS) -> list[str]:

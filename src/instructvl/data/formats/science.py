@@ -20,11 +20,13 @@ from instructvl.data.formats.base import (
     strings,
     unpack_paths,
 )
-from instructvl.data.formats.images import first_existing
+from instructvl.data.formats.images import first_existing, in_folders
 from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
 
 SPLITS = ("train", "val", "test")
+SCIENCEQA_FOLDERS = ("images",)
+"""ScienceQA's image archives (train.zip, val.zip, test.zip) unpack into its `images/`."""
 
 
 def split_filter(ctx: ReadContext, splits_path: Path | None, split: str | None):
@@ -55,8 +57,8 @@ def read_scienceqa(
 ) -> Iterator[Sample]:
     """ScienceQA problems.json ({pid: {question, choices, answer, hint, image, split,
     subject, lecture, solution, ...}}) with optional pid_splits.json. `image_only` keeps
-    only questions with an image (`images/<split>/<pid>/image.png`); the hint goes into
-    `metadata["context"]`."""
+    only questions with an image (`<split>/<pid>/image.png` under `image_root` or its
+    `images/`); the hint goes into `metadata["context"]`."""
     problems_path, splits_path = unpack_paths(ctx.dataset, paths, ["problems.json"], ["pid_splits.json"])
     keep = split_filter(ctx, splits_path, split)
 
@@ -71,7 +73,7 @@ def read_scienceqa(
         images = []
         if image_name:
             names = [f"{s}/{pid}/{image_name}" for s in split_folders(record, split)] + [f"{pid}/{image_name}"]
-            images = [first_existing(ctx, image_root, names)]
+            images = [first_existing(ctx, image_root, in_folders(names, SCIENCEQA_FOLDERS))]
         choices = strings(record, "choices")
         return qa_sample(
             ctx.dataset, pid, images, need(record, "question"),
@@ -104,8 +106,9 @@ def iconqa_sample(ctx: ReadContext, pid: str, record: dict, folders: list[Path])
 def read_iconqa(
     ctx: ReadContext, paths: list[Path], image_root: Path, split: str | None = None, task: str | None = None
 ) -> Iterator[Sample]:
-    """IconQA, either a folder tree (`<split>/<task>/<pid>/data.json` + image.png, read by
-    giving the folder as the annotation path) or problems.json (+ pid_splits.json) with
+    """IconQA, either a folder tree (`<split>/<task>/<pid>/data.json` + image.png at any depth,
+    e.g. iconqa_data.zip's `iconqa_data/iconqa/test/choose_txt/<pid>/`, read by giving the
+    folder as the annotation path) or problems.json (+ pid_splits.json) with
     images under `image_root/<split>/<task>/<pid>/`. `task` keeps one of choose_txt,
     choose_img, fill_in_blank. choose_* answers index `candidates`; choose_img's choice
     images go into `metadata["choice_images"]`; fill_in_blank answers are strings."""
@@ -129,7 +132,13 @@ def read_iconqa(
 
         yield from ctx.each(first, keyed(load_json(first, dict)), from_combined)
         return
-    for data_path in sorted(first.rglob("data.json")):
+    problem_files = sorted(first.rglob("data.json"))
+    if not problem_files:
+        raise InstructVLError(
+            f"{first}: no IconQA problem folders (<split>/<task>/<pid>/data.json) under it; expected iconqa_data.zip "
+            f"unpacked there (iconqa_data/iconqa/test/choose_txt/<pid>/) or a problems.json file"
+        )
+    for data_path in problem_files:
         folder = data_path.parent
         try:
             record = load_json(data_path, dict)

@@ -23,10 +23,14 @@ from instructvl.data.formats.base import (
     unpack_paths,
 )
 from instructvl.data.formats.captions import caption_sample
-from instructvl.data.formats.images import first_existing, with_extensions
+from instructvl.data.formats.images import first_existing, in_folders, with_extensions
 from instructvl.data.schema import Sample
 
 OCRVQA_SPLITS = {1: "train", 2: "val", 3: "test"}
+TEXTVQA_FOLDERS = ("images", "train_images", "test_images")
+"""TextVQA's archives (also TextCaps' images) unpack to `train_images/` (train and val) and `test_images/`."""
+OCRVQA_FOLDERS = ("images",)
+"""OCR-VQA's download script writes `images/`."""
 
 
 def load_ocr(ctx: ReadContext, path: Path | None) -> dict[str, list[str]]:
@@ -52,16 +56,17 @@ def ocr_tokens_of(record: dict, ocr: dict[str, list[str]]) -> list[str] | None:
 def read_textvqa(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[Sample]:
     """TextVQA: {"data": [{question_id, question, image_id, answers (10 strings; absent on
     test), image_classes, set_name, ocr_tokens?}]}, plus an optional OCR JSON. Images are
-    `image_root/<image_id>.jpg`; `references` = the 10 answers."""
+    `<image_id>.jpg` under `image_root` or one of `TEXTVQA_FOLDERS`; `references` = the 10 answers."""
     path, ocr_path = unpack_paths(ctx.dataset, paths, ["TextVQA json"], ["OCR json"])
     ocr = load_ocr(ctx, ocr_path)
 
     def build(record: dict) -> Sample:
         image_id = need(record, "image_id")
         references = strings(record, "answers") if record.get("answers") else None
+        image = first_existing(ctx, image_root, in_folders([f"{image_id}.jpg"], TEXTVQA_FOLDERS))
         return qa_sample(
-            ctx.dataset, need(record, "question_id", (int, str)), [ctx.existing(image_root / f"{image_id}.jpg")],
-            need(record, "question"), answer=most_common(references or []), references=references,
+            ctx.dataset, need(record, "question_id", (int, str)), [image], need(record, "question"),
+            answer=most_common(references or []), references=references,
             ocr_tokens=ocr_tokens_of(record, ocr), image_id=image_id, image_classes=record.get("image_classes"),
             set_name=record.get("set_name"),
         )  # fmt: skip
@@ -89,7 +94,7 @@ def read_textcaps(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iter
             need(r, "caption_str") for r in records if r.get("caption_str") is not None
         ]
         names = [f"{image_id}.jpg"] + ([first["image_path"]] if first.get("image_path") else [])
-        image = first_existing(ctx, image_root, names)
+        image = first_existing(ctx, image_root, in_folders(names, TEXTVQA_FOLDERS))
         sample = caption_sample(
             ctx.dataset, image_id, image, references, image_id=image_id, set_name=first.get("set_name")
         )
@@ -102,7 +107,8 @@ def read_textcaps(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iter
 def read_ocrvqa(ctx: ReadContext, paths: list[Path], image_root: Path, split: str | None = None) -> Iterator[Sample]:
     """OCR-VQA dataset.json: {image_id: {imageURL, questions, answers, title, authorName,
     genre, split (1 train, 2 val, 3 test)}}; one sample per question (id
-    `<image_id>_<i>`). Images are `image_root/<image_id><extension of imageURL>`."""
+    `<image_id>_<i>`). Images are `<image_id><extension of imageURL>` under `image_root`
+    or its `images/`."""
     (path,) = unpack_paths(ctx.dataset, paths, ["dataset.json"])
 
     def build(item: tuple[str, dict]) -> list[Sample] | None:
@@ -115,7 +121,8 @@ def read_ocrvqa(ctx: ReadContext, paths: list[Path], image_root: Path, split: st
         if len(questions) != len(answers):
             raise BadRecord(f"{len(questions)} questions but {len(answers)} answers; expected one answer per question")
         ext = os.path.splitext(optional(record, "imageURL") or "")[1]
-        image = first_existing(ctx, image_root, ([image_id + ext] if ext else []) + with_extensions(image_id))
+        names = ([image_id + ext] if ext else []) + with_extensions(image_id)
+        image = first_existing(ctx, image_root, in_folders(names, OCRVQA_FOLDERS))
         return [
             qa_sample(
                 ctx.dataset,

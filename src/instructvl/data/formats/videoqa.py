@@ -1,7 +1,8 @@
 """Video QA formats: MSVD-QA and MSRVTT-QA (JSON lists of {id, video_id, question,
 answer}) and iVQA (CSV with five answers per question). `image_root` is the folder of
-videos: a frame folder or a video file per video (see frames.FrameSampler); the sampled
-frames become the sample's `images`. Options: `num_frames` (default 4), `cache_dir`.
+videos, or the benchmark's folder holding it as its archive unpacks (`*_FOLDERS`): a
+frame folder or a video file per video (see frames.FrameSampler); the sampled frames
+become the sample's `images`. Options: `num_frames` (default 4), `cache_dir`.
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
 
 IVQA_COLUMNS = ("video_id", "start", "end", "question", "answer1", "answer2", "answer3", "answer4", "answer5")
+MSVD_FOLDERS = ("videos", "YouTubeClips", "frames")
+"""MSVD's YouTubeClips.tar unpacks to `YouTubeClips/` (<clip name>.avi)."""
+MSRVTT_FOLDERS = ("videos", "videos/all", "TestVideo", "TrainValVideo", "frames")
+"""MSR-VTT's archives unpack to `videos/all/` (MSRVTT.zip) or `TrainValVideo/` and `TestVideo/`."""
+IVQA_FOLDERS = ("videos", "frames")
+MSVD_MAPPING = "youtube_mapping.txt"
 
 
 def load_msvd_mapping(path: Path | None) -> dict[str, str]:
@@ -42,15 +49,22 @@ def load_msvd_mapping(path: Path | None) -> dict[str, str]:
     return mapping
 
 
+def find_msvd_mapping(path: Path, video_root: Path) -> Path | None:
+    """youtube_mapping.txt beside the QA file (as MSVD-QA ships it) or in the video root, if there."""
+    return next((p for p in (path.parent / MSVD_MAPPING, video_root / MSVD_MAPPING) if p.is_file()), None)
+
+
 def read_json_videoqa(
-    ctx: ReadContext, path: Path, video_root: Path, sampler: FrameSampler, video_names
+    ctx: ReadContext, path: Path, video_root: Path, sampler: FrameSampler, video_names, folders: tuple[str, ...]
 ) -> Iterator[Sample]:
-    """The MSVD-QA / MSRVTT-QA record list; `video_names(video_id)` lists file names to try."""
+    """The MSVD-QA / MSRVTT-QA record list; `video_names(video_id)` lists file names to try,
+    under `video_root` and its `folders`."""
 
     def build(record: dict) -> Sample:
         video_id = need(record, "video_id", (int, str))
+        frames = sampler.frames(video_root, video_names(video_id), folders)
         return qa_sample(
-            ctx.dataset, need(record, "id", (int, str)), sampler.frames(video_root, video_names(video_id)),
+            ctx.dataset, need(record, "id", (int, str)), frames,
             need(record, "question"), answer=need(record, "answer"), video_id=video_id,
             category_id=record.get("category_id"),
         )  # fmt: skip
@@ -61,16 +75,18 @@ def read_json_videoqa(
 def read_msvd_qa(
     ctx: ReadContext, paths: list[Path], image_root: Path, num_frames: int = 4, cache_dir: Path = DEFAULT_CACHE
 ) -> Iterator[Sample]:
-    """MSVD-QA {train,val,test}_qa.json with an optional youtube_mapping.txt; integer
-    video ids N name `vidN` (mapped to the YouTube clip name when the mapping is given)."""
-    path, mapping_path = unpack_paths(ctx.dataset, paths, ["<split>_qa.json"], ["youtube_mapping.txt"])
-    mapping = load_msvd_mapping(mapping_path)
+    """MSVD-QA {train,val,test}_qa.json with an optional youtube_mapping.txt (default: the one
+    beside the QA file or in `image_root`, if there); integer video ids N name `vidN`, tried
+    as the YouTube clip name the mapping gives (frames extracted into clip-named folders, or
+    YouTubeClips/<clip>.avi) and as `vidN`."""
+    path, mapping_path = unpack_paths(ctx.dataset, paths, ["<split>_qa.json"], [MSVD_MAPPING])
+    mapping = load_msvd_mapping(mapping_path or find_msvd_mapping(path, image_root))
 
     def names(video_id: int | str) -> list[str]:
         name = f"vid{video_id}" if isinstance(video_id, int) else video_id
         return [mapping[name], name] if name in mapping else [name]
 
-    yield from read_json_videoqa(ctx, path, image_root, FrameSampler(num_frames, cache_dir), names)
+    yield from read_json_videoqa(ctx, path, image_root, FrameSampler(num_frames, cache_dir), names, MSVD_FOLDERS)
 
 
 def read_msrvtt_qa(
@@ -82,7 +98,7 @@ def read_msrvtt_qa(
     def names(video_id: int | str) -> list[str]:
         return [f"video{video_id}" if isinstance(video_id, int) else video_id]
 
-    yield from read_json_videoqa(ctx, path, image_root, FrameSampler(num_frames, cache_dir), names)
+    yield from read_json_videoqa(ctx, path, image_root, FrameSampler(num_frames, cache_dir), names, MSRVTT_FOLDERS)
 
 
 def read_ivqa(
@@ -101,7 +117,7 @@ def read_ivqa(
         clip = f"{video_id}_{row['start']}_{row['end']}"
         references = [row[f"answer{k}"] for k in range(1, 6) if row[f"answer{k}"]]
         return qa_sample(
-            ctx.dataset, row.get("qid") or clip, sampler.frames(image_root, [clip, video_id]),
+            ctx.dataset, row.get("qid") or clip, sampler.frames(image_root, [clip, video_id], IVQA_FOLDERS),
             need(row, "question"), answer=most_common(references), references=references or None,
             video_id=video_id, start=row["start"], end=row["end"],
         )  # fmt: skip

@@ -23,8 +23,13 @@ from instructvl.data.formats.base import (
     strings,
     unpack_paths,
 )
-from instructvl.data.formats.images import IdIndex
+from instructvl.data.formats.images import IdIndex, first_existing, in_folders
 from instructvl.data.schema import Sample
+
+VIZWIZ_FOLDERS = ("images", "val", "train", "test")
+"""VizWiz's archives unpack to `train/`, `val/` and `test/`."""
+GQA_FOLDERS = ("images",)
+"""GQA's images.zip unpacks to `images/`."""
 
 
 def answer_texts(record: dict) -> list[str]:
@@ -79,14 +84,16 @@ def read_vqa(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[
 
 def read_vizwiz(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[Sample]:
     """VizWiz VQA: a JSON list of {image, question, answers (absent on test), answerable,
-    answer_type}; the sample id is the image name's stem (one question per image)."""
+    answer_type}; the sample id is the image name's stem (one question per image). Images
+    are under `image_root` or one of `VIZWIZ_FOLDERS`."""
     (path,) = unpack_paths(ctx.dataset, paths, ["annotations json"])
 
     def build(record: dict) -> Sample:
         image = need(record, "image")
         references = answer_texts(record) if record.get("answers") is not None else None
         return qa_sample(
-            ctx.dataset, Path(image).stem, [ctx.existing(image_root / image)], need(record, "question"),
+            ctx.dataset, Path(image).stem, [first_existing(ctx, image_root, in_folders([image], VIZWIZ_FOLDERS))],
+            need(record, "question"),
             answer=most_common(references or []), references=references,
             answerable=record.get("answerable"), answer_type=record.get("answer_type"),
         )  # fmt: skip
@@ -124,14 +131,15 @@ def read_aokvqa(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterat
 def read_gqa(ctx: ReadContext, paths: list[Path], image_root: Path) -> Iterator[Sample]:
     """GQA: questions JSON keyed by question id: {imageId, question, answer, fullAnswer,
     types, isBalanced, ...} (no answers in the submission split). Images are
-    `image_root/<imageId>.jpg`."""
+    `<imageId>.jpg` under `image_root` or its `images/`."""
     (path,) = unpack_paths(ctx.dataset, paths, ["questions json"])
 
     def build(item: tuple[str, dict]) -> Sample:
         qid, record = item
         image_id = need(record, "imageId")
         return qa_sample(
-            ctx.dataset, qid, [ctx.existing(image_root / f"{image_id}.jpg")], need(record, "question"),
+            ctx.dataset, qid, [first_existing(ctx, image_root, in_folders([f"{image_id}.jpg"], GQA_FOLDERS))],
+            need(record, "question"),
             answer=optional(record, "answer"), image_id=image_id, full_answer=record.get("fullAnswer"),
             types=record.get("types"), is_balanced=record.get("isBalanced"),
         )  # fmt: skip
