@@ -18,7 +18,20 @@ def pretrain_vision(
     steps: int = typer.Option(None, "--steps", help="training steps (default: the cached build's recipe for SIZE)"),
     out: Path = typer.Option(None, "--out", help="output folder (default: runs/vision/synthvl-clip-SIZE)"),
     data: Path = typer.Option(
-        None, "--data", help="a SynthVL folder (default: the cached small suite, seed 0, generated once)"
+        None,
+        "--data",
+        help="a SynthVL suite (its held-in train splits) or a SynthVL-web corpus folder "
+        "(default: the cached small one of --corpus, seed 0, generated once)",
+    ),
+    corpus: str = typer.Option(
+        None, "--corpus", help="default data: suite (held-in splits; the cached build's) or web (SynthVL-web)"
+    ),
+    scene_weight: float = typer.Option(
+        None,
+        "--scene-weight",
+        min=0.0,
+        help="web corpus: weight of the supervised scene targets (cell kind / colour / size, kinds, colours, "
+        "count) beside the contrastive loss; 0 turns them off (default 1)",
     ),
     seed: int = typer.Option(None, "--seed", help="initialisation and batch-order seed (default 0)"),
     batch_size: int = typer.Option(None, "--batch-size", help="images per step (default 128)"),
@@ -29,8 +42,10 @@ def pretrain_vision(
         False, "--no-scene-captions", help="captions only from captioning datasets' references"
     ),
 ) -> None:
-    """Train a small CLIP ViT against frozen MiniLM caption embeddings (held-in SynthVL only);
-    save it in transformers' CLIP format (load it with vision.source=OUT) with a JSON report."""
+    """Train a small CLIP ViT against frozen MiniLM caption embeddings (held-in SynthVL
+    splits, or the SynthVL-web corpus with supervised scene targets; never held-out data);
+    save it in transformers' CLIP format (load it with vision.source=OUT) with a JSON report.
+    `instructvl analyze tower --model OUT` then probes what its features carry."""
     from dataclasses import replace
 
     from instructvl.vision_pretrain import RECIPES
@@ -40,7 +55,14 @@ def pretrain_vision(
 
     quiet_libraries()
     arch_for(size)
-    given = {"steps": steps, "seed": seed, "batch_size": batch_size, "lr": lr}
+    given = {
+        "steps": steps,
+        "seed": seed,
+        "batch_size": batch_size,
+        "lr": lr,
+        "corpus": corpus,
+        "scene_weight": scene_weight,
+    }
     recipe = replace(RECIPES.get(size, RECIPES["tiny"]), size=size, **{k: v for k, v in given.items() if v is not None})
     if no_scene_captions:
         recipe = replace(recipe, scene_captions=False)

@@ -160,3 +160,24 @@ class VisionEncoder(nn.Module):
         out = self.tower(pixel_values=pixel_values.to(dtype), output_hidden_states=take_hidden)
         feats = out.hidden_states[self.cfg.feature_layer] if take_hidden else out.last_hidden_state
         return feats[:, 1:] if self.cfg.drop_cls else feats
+
+
+def tower_config(model: str, overrides: list[str] | None = None) -> VisionConfig:
+    """The vision config behind `model`: a preset, YAML config or saved model directory
+    gives its `vision` section (after `overrides`); anything else is read as a tower source
+    (`synthvl-clip:<size>`, a tower folder or a hub id), of kind siglip when its folder's
+    config.json says so, else clip."""
+    from instructvl.config.loader import MODEL_CONFIG_FILE, PRESET_DIR, load_model_config
+
+    path = Path(model)
+    if (
+        (path / MODEL_CONFIG_FILE).is_file()
+        or path.suffix in (".yaml", ".yml")
+        or (PRESET_DIR / f"{model}.yaml").is_file()
+    ):
+        return load_model_config(model, overrides).vision
+    if overrides:
+        raise InstructVLError(f"--set applies to a model config, and {model!r} is a vision tower source")
+    config = path / "config.json"
+    kind = "siglip" if config.is_file() and "siglip" in json.loads(config.read_text()).get("model_type", "") else "clip"
+    return VisionConfig(kind=kind, source=model)

@@ -75,13 +75,17 @@ def resolve_scheme(source: str) -> str:
     """The local folder of a `synthvl-clip:<size>` source (built on first use).
 
     `synthvl-clip:<size>@<key>` pins a recipe (the key in the folder name and in
-    `pretrain_report.json`): it must be the current recipe's or already be in the cache."""
+    `pretrain_report.json`): it must be the current recipe's or already be in the cache,
+    built by this or an earlier training-code version (the key covers the version)."""
     size, _, key = source[len(SCHEME) :].partition("@")
     if key and key != tower_dir(size).name.rsplit("-", 1)[-1]:
-        pinned = tower_dir(size).with_name(f"synthvl-clip-{size}-v{VERSION}-{key}")
-        if (pinned / "config.json").is_file():
-            return str(pinned)
+        built = sorted(
+            p for p in tower_dir(size).parent.glob(f"synthvl-clip-{size}-v*-{key}") if (p / "config.json").is_file()
+        )
+        if built:
+            return str(built[-1])
         raise InstructVLError(
-            f"{source}: that recipe is not the current one ({RECIPES[size].key()}) and {pinned} is not in the cache"
+            f"{source}: that recipe is not the current one ({RECIPES[size].key()}) and no "
+            f"synthvl-clip-{size}-v*-{key} folder is in {tower_dir(size).parent}"
         )
     return str(ensure_tower(size))

@@ -32,13 +32,15 @@ EVAL_SETS = (
 
 @dataclass
 class Pairs:
-    """Training images (uint8 [N, 3, H, W]) and the caption pool of each (ids into `captions`)."""
+    """Training images (uint8 [N, 3, H, W]), the caption pool of each (ids into
+    `captions`), and, for a SynthVL-web corpus, the scene of each (for `targets`)."""
 
     images: torch.Tensor
     pools: list[list[int]]
     captions: list[str]
     datasets: list[str]
     counts: dict[str, int] = field(default_factory=dict)
+    scenes: list[Scene] | None = None
 
 
 @dataclass
@@ -150,3 +152,24 @@ def eval_sets(root: str | Path, image_size: int, limit: int | None = None) -> li
             )
         )
     return out
+
+
+def web_pairs(root: str | Path, image_size: int) -> Pairs:
+    """The still images of the SynthVL-web corpus at `root`, each with its alt text as
+    its one caption and its scene (clips are left to the BLIP-2 stage)."""
+    from instructvl.data.synthvl.web import NAME
+
+    samples, _ = load_raw(root, NAME, "train", check_images=False)
+    stills = [s for s in samples if len(s.images) == 1]
+    if not stills:
+        raise InstructVLError(f"{root}: no still image in the SynthVL-web corpus")
+    ids: dict[str, int] = {}
+    pools = [[ids.setdefault(s.turns[-1].content, len(ids))] for s in stills]
+    return Pairs(
+        load_images([s.images[0] for s in stills], image_size),
+        pools,
+        list(ids),
+        [NAME] * len(stills),
+        {NAME: len(stills)},
+        [Scene.from_dict(s.metadata["scene"]) for s in stills],
+    )

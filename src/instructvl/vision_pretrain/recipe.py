@@ -22,6 +22,9 @@ SIZES: dict[str, dict] = {
 }
 
 
+CORPORA = ("suite", "web")
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Everything that determines a trained tower: size, steps, optimisation, data, seed."""
@@ -33,9 +36,17 @@ class Recipe:
     weight_decay: float = 0.05
     warmup: int = 10
     seed: int = 0
-    data_scale: str = "small"  # the SynthVL suite (generated once into the cache) ...
+    corpus: str = "suite"  # the default data: "suite" (held-in splits) or "web" (the SynthVL-web corpus)
+    data_scale: str = "small"  # its scale (generated once into the cache) ...
     data_seed: int = 0  # ... and its generation seed
-    scene_captions: bool = True  # also caption other held-in datasets' images from their scenes
+    scene_captions: bool = True  # suite only: also caption other held-in datasets' images from their scenes
+    scene_weight: float = 1.0  # web only: weight of the supervised scene targets (0: contrastive only)
+
+    def __post_init__(self) -> None:
+        if self.corpus not in CORPORA:
+            raise InstructVLError(f"unknown pretraining corpus {self.corpus!r}; choose one of {', '.join(CORPORA)}")
+        if self.scene_weight < 0:
+            raise InstructVLError(f"scene_weight must be >= 0, not {self.scene_weight}")
 
     def key(self) -> str:
         """A short hash of the recipe and `VERSION` (names the cache folder)."""

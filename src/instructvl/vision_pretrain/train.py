@@ -18,10 +18,11 @@ from torch import nn
 
 from instructvl.errors import InstructVLError
 from instructvl.models.random_init import seeded
-from instructvl.vision_pretrain.data import eval_sets, training_pairs
+from instructvl.vision_pretrain.data import Pairs, eval_sets, training_pairs, web_pairs
 from instructvl.vision_pretrain.evaluate import evaluate
 from instructvl.vision_pretrain.loss import contrastive_loss
 from instructvl.vision_pretrain.recipe import VERSION, Recipe, arch_for
+from instructvl.vision_pretrain.targets import SceneHeads, stack_targets
 from instructvl.vision_pretrain.text import TEXT_DIM, TEXT_ENCODER, SentenceEncoder
 
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -31,16 +32,18 @@ HEAD = "contrastive_head.safetensors"
 
 
 class ContrastiveTower(nn.Module):
-    """A `CLIPVisionModel`, a linear map of its pooled output into MiniLM's space, and
-    the learnable log inverse temperature (initialised at log(1/0.07))."""
+    """A `CLIPVisionModel`, a linear map of its pooled output into MiniLM's space, the
+    learnable log inverse temperature (initialised at log(1/0.07)), and, with
+    `scene_heads`, the heads of the supervised scene targets (`targets.SceneHeads`)."""
 
-    def __init__(self, arch: dict) -> None:
+    def __init__(self, arch: dict, scene_heads: bool = False) -> None:
         super().__init__()
         from transformers import CLIPVisionConfig, CLIPVisionModel
 
         self.vision = CLIPVisionModel(CLIPVisionConfig(**arch))
         self.proj = nn.Linear(arch["hidden_size"], TEXT_DIM, bias=False)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+        self.scene_heads = SceneHeads(arch["hidden_size"]) if scene_heads else None
         self.register_buffer("mean", torch.tensor(CLIP_MEAN).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(CLIP_STD).view(1, 3, 1, 1), persistent=False)
 
@@ -49,8 +52,21 @@ class ContrastiveTower(nn.Module):
         return (images.float() * (1 / 255) - self.mean) / self.std
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        pooled = self.vision(pixel_values=self.pixels(images)).pooler_output
-        return nn.functional.normalize(self.proj(pooled), dim=-1)
+        return self.embed_output(self.vision(pixel_values=self.pixels(images)))
+
+    def embed_output(self, out) -> torch.Tensor:
+        """The L2-normalised caption-space embedding of a tower output."""
+        return nn.functional.normalize(self.proj(out.pooler_output), dim=-1)
+
+    def step_loss(self, images: torch.Tensor, text_emb, caps, targets, scene_weight: float) -> torch.Tensor:
+        """The training loss of a batch: contrastive, plus `scene_weight` x the scene-target
+        loss when the tower has scene heads and `targets` are given."""
+        out = self.vision(pixel_values=self.pixels(images))
+        loss = contrastive_loss(self.embed_output(out), text_emb, caps, self.logit_scale)
+        if self.scene_heads is not None and targets is not None:
+            patches = out.last_hidden_state[:, 1:]
+            loss = loss + scene_weight * self.scene_heads.loss(patches, out.pooler_output, targets)
+        return loss
 
     @torch.inference_mode()
     def embed(self, images: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
@@ -168,11 +184,15 @@ def pretrain_vision(
     console=None,
     threads: int = 2,
 ) -> dict:
-    """Trains a tower by `recipe` on the held-in `train` splits of `data_root` (default: the
-    cached SynthVL suite of `recipe.data_scale` / `data_seed`, generated once), evaluates
-    retrieval, and writes `out` atomically: config.json + model.safetensors
-    (`CLIPVisionModel`), preprocessor_config.json, the contrastive head and the JSON report
-    (also returned). `names` restricts the held-in datasets; held-out ones are refused."""
+    """Trains a tower by `recipe` on `data_root`, evaluates retrieval, and writes `out`
+    atomically: config.json + model.safetensors (`CLIPVisionModel`),
+    preprocessor_config.json, the contrastive head and the JSON report (also returned).
+
+    `data_root` is a SynthVL-web corpus (its still images and alt text, plus the scene
+    targets when `recipe.scene_weight` > 0; retrieval is evaluated on the suite it
+    avoids) or a SynthVL suite (its held-in `train` splits; `names` restricts them,
+    held-out ones are refused). Default: `recipe.corpus` of `recipe.data_scale` /
+    `data_seed` from the cache, generated once."""
     out = Path(out)
     arch = arch_for(recipe.size)
     if recipe.steps < 1 or recipe.batch_size < 2:
@@ -181,13 +201,9 @@ def pretrain_vision(
     start = time.perf_counter()
     with _threads(threads), _Bar(show_progress, console) as bar:
         if data_root is None:
-            from instructvl.data.synthvl.cache import default_suite
-
-            task = bar.task(f"SynthVL {recipe.data_scale} suite (generated once)", None)
-            data_root = default_suite(recipe.data_scale, recipe.data_seed)
-            bar.update(task, total=1, completed=1)
-        pairs = training_pairs(data_root, arch["image_size"], names, recipe.scene_captions)
-        sets = eval_sets(data_root, arch["image_size"], eval_limit)
+            data_root = default_data(recipe, bar)
+        pairs, suite = training_data(data_root, arch["image_size"], recipe, names)
+        sets = eval_sets(suite, arch["image_size"], eval_limit)
         timing["data_s"] = time.perf_counter() - start
 
         t0 = time.perf_counter()
@@ -197,7 +213,9 @@ def pretrain_vision(
         timing["embed_s"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        model = seeded(recipe.seed, lambda: ContrastiveTower(arch))
+        use_scenes = pairs.scenes is not None and recipe.scene_weight > 0
+        targets = stack_targets(pairs.scenes) if use_scenes else None
+        model = seeded(recipe.seed, lambda: ContrastiveTower(arch, scene_heads=use_scenes))
         opt = _optimizer(model, recipe)
         losses: list[float] = []
         task = bar.task(f"training {recipe.size} tower", recipe.steps)
@@ -207,7 +225,8 @@ def pretrain_vision(
             idx, caps = next(stream)
             for group in opt.param_groups:
                 group["lr"] = lr_at(step, recipe)
-            loss = contrastive_loss(model(pairs.images[idx]), text_emb[caps], caps, model.logit_scale)
+            batch_targets = [t[idx] for t in targets] if targets is not None else None
+            loss = model.step_loss(pairs.images[idx], text_emb[caps], caps, batch_targets, recipe.scene_weight)
             if not torch.isfinite(loss):
                 raise InstructVLError(f"pretrain-vision: loss is {loss.item()} at step {step}")
             opt.zero_grad(set_to_none=True)
@@ -239,6 +258,8 @@ def pretrain_vision(
         "text_encoder": TEXT_ENCODER,
         "data": {
             "root": str(data_root),
+            "kind": "synthvl-web" if pairs.scenes is not None else "synthvl suite",
+            "scene_targets": use_scenes,
             "datasets": pairs.counts,
             "images": len(pairs.images),
             "captions": len(pairs.captions),
@@ -255,6 +276,34 @@ def pretrain_vision(
     }
     save_tower(model, out, report)
     return report
+
+
+def default_data(recipe: Recipe, bar) -> Path:
+    """The cached training data `recipe.corpus` names (generated once, with a bar)."""
+    from instructvl.data.synthvl.cache import default_suite, default_web
+    from instructvl.data.synthvl.web_corpus import WEB_SIZES
+
+    if recipe.corpus == "suite":
+        task = bar.task(f"SynthVL {recipe.data_scale} suite (generated once)", None)
+        root = default_suite(recipe.data_scale, recipe.data_seed)
+        bar.update(task, total=1, completed=1)
+        return root
+    task = bar.task(f"SynthVL-web {recipe.data_scale} corpus (generated once)", WEB_SIZES[recipe.data_scale])
+    return default_web(recipe.data_scale, recipe.data_seed, progress=lambda k: bar.update(task, advance=k))
+
+
+def training_data(root: str | Path, image_size: int, recipe: Recipe, names: list[str] | None) -> tuple[Pairs, Path]:
+    """The training pairs of `root` (a SynthVL-web corpus or a suite, by its manifest) and
+    the suite retrieval is evaluated on."""
+    from instructvl.data.synthvl.loader import load_manifest
+    from instructvl.data.synthvl.web import NAME
+
+    manifest = load_manifest(root)
+    if manifest.get("suite") == NAME:
+        if names:
+            raise InstructVLError(f"{root} is a SynthVL-web corpus: it has no datasets to choose with --only")
+        return web_pairs(root, image_size), Path(manifest["avoids"])
+    return training_pairs(root, image_size, names, recipe.scene_captions), Path(root)
 
 
 def save_tower(model: ContrastiveTower, out: Path, report: dict) -> None:
