@@ -92,3 +92,14 @@ def test_probes_read_what_the_features_carry(held_in_suite, monkeypatch):
     assert result["shape"]["features"]["first"] == 1.0 and result["shape"]["best"] == 1.0
     assert result["shape"]["target"] == 0.9 and result["row"]["target"] is None
     assert result["colour"]["best"] <= max(0.6, result["colour"]["majority"] + 0.35)  # shape says little of colour
+
+
+def test_suite_recipes_keep_their_keys_and_web_recipes_get_their_own():
+    from instructvl.vision_pretrain.recipe import RECIPES, Recipe
+
+    assert RECIPES["tiny"].key() == "69153fbf"  # the cached default tower and models pinned to it stay valid
+    assert replace(RECIPES["tiny"], scene_weight=0.5).key() == "69153fbf"  # no effect on a suite recipe
+    web = replace(RECIPES["tiny"], corpus="web")
+    assert web.key() != "69153fbf" and replace(web, scene_weight=0.5).key() != web.key()
+    with pytest.raises(Exception, match="unknown pretraining corpus"):
+        Recipe(corpus="laion")

@@ -49,8 +49,12 @@ class Recipe:
             raise InstructVLError(f"scene_weight must be >= 0, not {self.scene_weight}")
 
     def key(self) -> str:
-        """A short hash of the recipe and `VERSION` (names the cache folder)."""
-        raw = json.dumps({"version": VERSION, **asdict(self), "arch": arch_for(self.size)}, sort_keys=True)
+        """A short hash of the recipe and `VERSION` (names the cache folder); a suite recipe
+        leaves out the web-corpus fields, so its key is the one it had before they existed."""
+        fields = asdict(self)
+        if self.corpus == "suite":  # the web-corpus fields do not apply: keys stay those of recipes before them
+            del fields["corpus"], fields["scene_weight"]
+        raw = json.dumps({"version": VERSION, **fields, "arch": arch_for(self.size)}, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:8]
 
 
