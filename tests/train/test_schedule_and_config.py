@@ -1,6 +1,7 @@
 """The learning-rate schedule, optimizer groups and training-config loading."""
 
 import math
+import re
 
 import pytest
 import yaml
@@ -64,3 +65,32 @@ def test_shipped_training_config_loads():
     cfg = load_train_config("configs/train/tiny-offline.yaml")
     assert cfg.model.name == "tiny-offline" and cfg.stages[0].trainable.llm == "frozen"
     assert math.isclose(cfg.stages[0].lr, 1e-3)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("stages.0.steps=0", "stages.0.steps: Input should be greater than or equal to 1"),
+        ("stages.0.lr=0", "stages.0.lr: Input should be greater than 0"),
+        ("stages.0.min_lr_ratio=2", "stages.0.min_lr_ratio: Input should be less than or equal to 1"),
+        ("batch_size=0", "batch_size: Input should be greater than or equal to 1"),
+        ("log_every=0", "log_every: Input should be greater than or equal to 1"),
+        ("eval_batch_size=0", "eval_batch_size: Input should be greater than or equal to 1"),
+        ("eval_every=-1", "eval_every: Input should be greater than or equal to 0"),
+        ("max_grad_norm=0", "max_grad_norm: Input should be greater than 0"),
+        ("betas=[0.9,1.5]", "betas.1: Input should be less than 1"),
+        ("stages=[]", "stages: List should have at least 1 item"),
+    ],
+)
+def test_out_of_range_training_values_name_the_key(tmp_path, override, message):
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump({"model": "tiny-offline", "stages": [{"steps": 5}]}))
+    with pytest.raises(InstructVLError, match=re.escape(message)):
+        load_train_config(str(path), [override])
+
+
+def test_validation_has_its_own_batch_size(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump({"model": "tiny-offline", "stages": [{"steps": 5}]}))
+    assert load_train_config(str(path), ["batch_size=2"]).eval_batch_size == 16
+    assert load_train_config(str(path), ["eval_batch_size=4"]).eval_batch_size == 4

@@ -37,6 +37,7 @@ _COMMAND_MODULES = (
 
 
 def _register() -> None:
+    importlib.import_module("instructvl.cli.common")  # its help fixes apply to every command
     for name in _COMMAND_MODULES:
         importlib.import_module(name)
 

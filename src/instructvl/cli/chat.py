@@ -9,20 +9,20 @@ from instructvl.cli.common import console, err_console, load_model_with_status
 from instructvl.cli.generate import generation_options
 from instructvl.errors import InstructVLError
 
-HELP = "commands: /image PATH (new image, new conversation), /reset (forget the history), /quit"
+COMMANDS = "/image PATH (new image, new conversation), /reset (forget the history), /quit or /exit (end; Ctrl-D too)"
 
 
-@app.command()
+@app.command(help=f"Chat about an image: type questions; the conversation history is kept.\n\nCommands: {COMMANDS}.")
 def chat(
     model: str = typer.Option(
         "tiny-offline", "--model", "-m", help="A saved model directory, a preset name, or a YAML config."
     ),
     image: str | None = typer.Option(None, "--image", "-i", help="Image to start with (or use /image PATH)."),
-    max_new_tokens: int = typer.Option(128, help="Most tokens per answer."),
-    temperature: float = typer.Option(0.0, help="Sampling temperature (0: greedy)."),
+    max_new_tokens: int = typer.Option(128, min=1, help="Most tokens per answer."),
+    temperature: float = typer.Option(0.0, min=0.0, help="Sampling temperature (0: greedy)."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),
 ) -> None:
-    """Chat about an image: type questions; the conversation history is kept."""
+    """The chat loop (its help text, `help=` above, lists the `COMMANDS`)."""
     from instructvl.data.schema import Sample, Turn
     from instructvl.models.vision import load_image
 
@@ -38,7 +38,7 @@ def chat(
 
     if image:
         use_image(image)
-    console.print(f"[dim]{HELP}[/]")
+    console.print(f"[dim]commands: {COMMANDS}[/]")
     while True:
         try:
             line = console.input("[bold]you>[/] ").strip()

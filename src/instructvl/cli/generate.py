@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from instructvl.cli import app
-from instructvl.cli.common import console, load_model_with_status
+from instructvl.cli.common import console, load_model_with_status, not_blank
 
 
 def generation_options(max_new_tokens: int, num_beams: int, temperature: float, seed: int) -> dict:
@@ -27,11 +27,13 @@ def generate(
     image: list[str] | None = typer.Option(
         None, "--image", "-i", help="Image file (repeat for several, e.g. video frames). None: text only."
     ),
-    prompt: str = typer.Option(..., "--prompt", "-p", help="The instruction or question."),
-    max_new_tokens: int = typer.Option(64, help="Most tokens to generate."),
-    num_beams: int = typer.Option(1, help="Beam search width (1: greedy or sampling)."),
-    temperature: float = typer.Option(0.0, help="Sampling temperature (0: deterministic)."),
-    seed: int = typer.Option(0, help="Random seed for sampling."),
+    prompt: str = typer.Option(
+        ..., "--prompt", "-p", help="The instruction or question (not empty).", callback=not_blank
+    ),
+    max_new_tokens: int = typer.Option(64, min=1, help="Most tokens to generate."),
+    num_beams: int = typer.Option(1, min=1, help="Beam search width (1: greedy or sampling)."),
+    temperature: float = typer.Option(0.0, min=0.0, help="Sampling temperature (0: deterministic)."),
+    seed: int = typer.Option(0, min=0, help="Random seed for sampling."),
     set_: list[str] | None = typer.Option(None, "--set", help="Override a config key (repeatable)."),
 ) -> None:
     """Generate an answer to PROMPT about IMAGE(s) with a model."""

@@ -88,11 +88,3 @@ def load_state(ckpt: Path) -> dict[str, Any]:
         return torch.load(ckpt / STATE_FILE, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - any failure means the same thing to the user
         raise InstructVLError(f"cannot read checkpoint state {ckpt / STATE_FILE}: {exc}") from None
-
-
-def config_differences(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """Dotted keys whose values differ between two nested config dicts."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys = sorted(set(old) | set(new))
-        return [d for k in keys for d in config_differences(old.get(k), new.get(k), f"{prefix}{k}.")]
-    return [] if old == new else [prefix.rstrip(".")]

@@ -14,12 +14,13 @@ from pathlib import Path
 import torch
 import yaml
 
+from instructvl.config.loader import validate
 from instructvl.errors import InstructVLError
 from instructvl.models.freeze import apply_freeze_policy
 from instructvl.models.vlm import VisionLanguageModel
 from instructvl.provenance import environment
 from instructvl.train import checkpoint as ckpt
-from instructvl.train.config import StageConfig, TrainConfig
+from instructvl.train.config import OUTPUT_ONLY_KEYS, StageConfig, TrainConfig, load_saved_config, training_changes
 from instructvl.train.distributed import Processes, clip_gradients
 from instructvl.train.metrics_log import MetricsLog
 from instructvl.train.optim import build_optimizer
@@ -44,10 +45,36 @@ def _stage_seed(seed: int, index: int) -> int:
     return seed * 1000 + index
 
 
+class _Bar:
+    """A bar of the training display (`progress`, None for none) that counts samples and
+    shows a running loss and the rate; `close` removes it."""
+
+    def __init__(self, progress, name: str, total: int) -> None:
+        self.progress, self.done, self.start = progress, 0, time.perf_counter()
+        self.task = None if progress is None else progress.add_task(name, total=total, loss="-", lr="-", rate="-")
+
+    def advance(self, n: int, loss: float) -> None:
+        """Counts `n` more samples, with the loss so far."""
+        self.done += n
+        if self.task is not None:
+            rate = self.done / max(time.perf_counter() - self.start, 1e-9)
+            self.progress.update(self.task, advance=n, loss=f"{loss:.3f}", rate=f"{rate:.1f}")
+
+    def close(self) -> None:
+        """Removes the bar from the display."""
+        if self.task is not None:
+            self.progress.remove_task(self.task)
+
+
 class Trainer:
     """Runs a `TrainConfig` into `run_dir`. With `resume` (the default) an existing run
-    continues from its last complete checkpoint; a checkpoint whose model config differs
-    from the current one is refused, naming the differing keys."""
+    continues from its last complete checkpoint, with the very config it was started with:
+    a config that would train differently (any model or training key but the output-only
+    `OUTPUT_ONLY_KEYS`) is refused, listing each differing key with its old and new value,
+    and the run's `config.yaml` is never rewritten. More steps are refused too: the cosine
+    schedule of the steps already taken depends on the total, so they cannot be continued
+    exactly. The config (stage mixtures, feature cache) is checked before any model is
+    built or file written."""
 
     def __init__(
         self, cfg: TrainConfig, run_dir: str | Path, console=None, resume: bool = True, tensorboard: bool = True
@@ -78,11 +105,15 @@ class Trainer:
 
         return default_suite(announce=self._say)
 
-    def _write_run_files(self) -> None:
+    def _write_run_files(self, fresh: bool) -> None:
+        """environment.json, and config.yaml for a `fresh` run only: a resumed run keeps
+        the record of the config that trained it."""
         if not self.procs.main:
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.cfg.model_dump(mode="json"), sort_keys=False))
+        if fresh:
+            config = yaml.safe_dump(self.cfg.model_dump(mode="json"), sort_keys=False)
+            (self.run_dir / "config.yaml").write_text(config)
         env = environment() | {"world_size": self.procs.world}
         (self.run_dir / "environment.json").write_text(json.dumps(env, indent=2))
 
@@ -92,13 +123,26 @@ class Trainer:
             return None, None
         latest = found[-1]
         state = ckpt.load_state(latest)
-        differing = ckpt.config_differences(state["model_config"], self.cfg.model.model_dump(mode="json"))
-        if differing:
+        advice = "use another --out, or --no-resume to start over"
+        try:
+            changes = training_changes(self._recorded_config(latest, state), self.cfg)
+        except InstructVLError as exc:
+            raise InstructVLError(f"cannot resume {self.run_dir} from {latest.name}: {exc} ({advice})") from None
+        if changes:
             raise InstructVLError(
-                f"cannot resume {self.run_dir}: the model config differs from its checkpoint {latest.name} in "
-                f"{', '.join('model.' + d for d in differing)} (use another --out, or --no-resume to start over)"
+                f"cannot resume {self.run_dir}: the config differs from the one its checkpoint {latest.name} was "
+                "trained with in\n  " + "\n  ".join(changes) + "\nA resumed run continues the same training "
+                f"(only {', '.join(OUTPUT_ONLY_KEYS)} may change): {advice}"
             )
         return latest, state
+
+    def _recorded_config(self, latest: Path, state: dict) -> TrainConfig:
+        """The config a checkpoint was trained with: the one its state records, else (a
+        checkpoint from before states held it) the run's config.yaml; both read through
+        the current schema, so settings added since take their defaults."""
+        if "config" not in state:
+            return load_saved_config(self.run_dir / "config.yaml")
+        return validate(TrainConfig, state["config"], f"({latest / ckpt.STATE_FILE})")  # type: ignore[return-value]
 
     # -- one optimizer step --------------------------------------------------------------
 
@@ -159,32 +203,41 @@ class Trainer:
 
     # -- validation --------------------------------------------------------------------
 
-    @torch.no_grad()
-    def validate(self, data_dir: Path, stage: StageConfig, names: list[str]) -> dict[str, float]:
-        """Token-weighted LM loss on the first `eval_samples_per_dataset` val samples of
-        each held-in dataset of the stage, and overall."""
+    def _validation_sets(self, data_dir: Path, stage: StageConfig, names: list[str]) -> dict[str, list]:
+        """The first `eval_samples_per_dataset` val samples of each named dataset."""
         from instructvl.data.synthvl.loader import load_split
 
+        n = self.cfg.eval_samples_per_dataset
+        mode, seed = stage.data.mode, self.cfg.seed
+        return {name: load_split(data_dir, name, "val", mode=mode, seed=seed, with_target=True)[:n] for name in names}
+
+    @torch.no_grad()
+    def validate(self, data_dir: Path, stage: StageConfig, names: list[str], progress=None) -> dict[str, float]:
+        """Token-weighted LM loss on the `_validation_sets` of the stage's datasets, per
+        dataset and overall, in batches of `eval_batch_size`; with a rich `progress`, a
+        bar (samples done, running loss, rate) shows while it runs."""
         model = self.model
         was_training = model.training
         model.eval()
         collator = model.collator(max_length=self.cfg.max_length)
+        sets = self._validation_sets(data_dir, stage, names)
+        size = self.cfg.eval_batch_size
+        bar = _Bar(progress, "validation", sum(len(samples) for samples in sets.values()))
         out, total, count = {}, 0.0, 0
-        for name in names:
-            samples = load_split(data_dir, name, "val", mode=stage.data.mode, seed=self.cfg.seed, with_target=True)
-            samples = samples[: self.cfg.eval_samples_per_dataset]
+        for name, samples in sets.items():
             d_sum, d_count = 0.0, 0
-            for i in range(0, len(samples), self.cfg.batch_size):
-                batch = collator.train_batch(samples[i : i + self.cfg.batch_size])
-                if batch is None:
-                    continue
-                with self._autocast():
-                    res = model(batch.to(self.procs.device))
-                d_sum, d_count = d_sum + float(res.loss_sum), d_count + res.num_tokens
+            for chunk in (samples[i : i + size] for i in range(0, len(samples), size)):
+                batch = collator.train_batch(chunk)
+                if batch is not None:
+                    with self._autocast():
+                        res = model(batch.to(self.procs.device))
+                    d_sum, d_count = d_sum + float(res.loss_sum), d_count + res.num_tokens
+                bar.advance(len(chunk), (total + d_sum) / max(count + d_count, 1))
             if d_count:
                 out[f"val_loss/{name}"] = d_sum / d_count
                 total, count = total + d_sum, count + d_count
         out["val_loss"] = total / max(count, 1)
+        bar.close()
         model.train(was_training)
         return out
 
@@ -216,15 +269,33 @@ class Trainer:
                 "scheduler": scheduler.state_dict(),
                 "stream": stream.state_dict(),
                 "rng": rngs,
-                "model_config": self.cfg.model.model_dump(mode="json"),
+                "config": self.cfg.model_dump(mode="json"),
             }
             ckpt.save_checkpoint(self.run_dir, step, self.model, state, self.cfg.keep_last, weights)
         self.procs.barrier()
 
-    def _feature_cache(self):
-        """The frozen-feature cache when `feature_cache` is on (the tower must stay frozen)."""
+    def _check_plan(self, data_dir: Path) -> None:
+        """Refuses, before any model is built or file written, what the run could not do:
+        a stage mixture the suite cannot give (a held-out, unknown or empty dataset,
+        missing weights; the error names the stage) and a feature cache it cannot use."""
+        from instructvl.data.synthvl.suite import training_mixture
+
+        for index, stage in enumerate(self.cfg.stages):
+            mix = stage.data
+            try:
+                training_mixture(
+                    data_dir,
+                    mix.datasets,
+                    rule=mix.rule,
+                    seed=_stage_seed(self.cfg.seed, index),
+                    factors=mix.factors,
+                    weights=mix.weights,
+                    mode=mix.mode,
+                )
+            except InstructVLError as exc:
+                raise InstructVLError(f"stages.{index}.data (stage {stage.name!r}): {exc}") from None
         if not self.cfg.feature_cache:
-            return None
+            return
         if any(stage.trainable.vision for stage in self.cfg.stages):
             raise InstructVLError("feature_cache needs a frozen vision tower, but a stage trains it (trainable.vision)")
         if self.procs.sharded:
@@ -232,6 +303,11 @@ class Trainer:
                 "feature_cache runs the vision tower outside the model's forward, which a sharded model cannot do: "
                 "use distributed: ddp"
             )
+
+    def _feature_cache(self):
+        """The frozen-feature cache when `feature_cache` is on (`_check_plan` allowed it)."""
+        if not self.cfg.feature_cache:
+            return None
         from instructvl.train.feature_cache import FeatureCache
 
         return FeatureCache(self.model.vision)
@@ -287,6 +363,7 @@ class Trainer:
         cfg = self.cfg
         latest, state = self._resume_state()
         data_dir = self._data_dir()
+        self._check_plan(data_dir)
         self._say(f"building {cfg.model.name}")
         self.model = VisionLanguageModel.build(cfg.model).to(self.procs.device)
         # seeded after the build: a first use that trains the offline tower or converts the
@@ -294,9 +371,9 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         if latest is not None:
             self.model.load_weights(latest)
-            self._say(f"resuming from {latest} (step {state['step']})")
+            self._say(f"resuming from {latest} (step {state['step']} of {cfg.total_steps})")
         self.procs.shard(self.model)
-        self._write_run_files()
+        self._write_run_files(fresh=latest is None)
         log = MetricsLog(self.run_dir, tensorboard=self.tensorboard) if self.procs.main else None
         if log is not None and state is not None:
             log.truncate_after(state["step"])
@@ -325,7 +402,7 @@ class Trainer:
                     stage.name, total=stage.steps, completed=stage_step, loss="-", lr="-", rate="-"
                 )
                 if cfg.eval_every and step == 0:
-                    vals.append(self._validate_and_log(log, data_dir, stage, names, step))
+                    vals.append(self._validate_and_log(log, data_dir, stage, names, step, progress))
                 tick = time.perf_counter()
                 while stage_step < stage.steps:
                     record = self._step(wrapped, stream, collator, optimizer, scheduler, step)
@@ -349,7 +426,7 @@ class Trainer:
                     )
                     last_of_run = index == len(cfg.stages) - 1 and stage_step == stage.steps
                     if cfg.eval_every and (step % cfg.eval_every == 0 or last_of_run):
-                        vals.append(self._validate_and_log(log, data_dir, stage, names, step))
+                        vals.append(self._validate_and_log(log, data_dir, stage, names, step, progress))
                     if stage_step == stage.steps:  # resume starts the next stage afresh
                         self._checkpoint(step, index + 1, 0, optimizer, scheduler, stream)
                     elif cfg.save_every and step % cfg.save_every == 0:
@@ -358,14 +435,18 @@ class Trainer:
                     stream.sampler.write_log(self.run_dir / f"mixture_log-{index}-{stage.name}.json")
         return self._finish(log, step, start, vals, collator, latest)
 
-    def _validate_and_log(self, log, data_dir, stage, names, step) -> dict:
+    def _validate_and_log(self, log, data_dir, stage, names, step, progress) -> dict:
         """Validates on the main process (on every process when sharded: the forward
-        passes are collectives) and logs on the main one."""
+        passes are collectives), with a bar in `progress`; logs and reports it on the
+        main one."""
         result = {}
         if self.procs.main or self.procs.sharded:
-            result = {"step": step, **self.validate(data_dir, stage, names)}
+            start = time.perf_counter()
+            result = {"step": step, **self.validate(data_dir, stage, names, progress)}
+            seconds = time.perf_counter() - start
         if self.procs.main:
             log.write(result)
+            self._say(f"held-in validation at step {step}: loss {result['val_loss']:.4f} ({seconds:.0f} s)")
         self.procs.barrier()
         return result
 
