@@ -56,6 +56,17 @@ def _train_config(opts: QuickstartOptions, data: Path):
     )
 
 
+def _evaluate_owned(model, tasks: list[str], run_dir: Path, say, **kwargs) -> dict:
+    """`evaluate` into a folder the quickstart owns: tasks whose spec changed since they
+    were evaluated there (a newer instructvl) are set aside under stale/ and redone."""
+    from instructvl.eval.harness import evaluate, select_specs, set_aside_stale
+
+    stale = set_aside_stale(run_dir, select_specs(tasks))
+    if stale:
+        say(f"{run_dir}: {', '.join(stale)} evaluated with an older task spec; kept under stale/ and evaluated again")
+    return evaluate(model, tasks, run_dir, **kwargs)
+
+
 def _llm_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path, oracle: str | None = None) -> Path:
     """Where a baseline of these tasks without image input (the text-only one, or the
     `oracle` one) is kept in the instructvl cache. Its predictions depend on the language
@@ -81,11 +92,18 @@ def _llm_only_results(
 ) -> dict:
     """The held-out results of a baseline without image input (text-only, or `oracle`),
     evaluated into the cache (or reused from it) and copied into `out`."""
-    from instructvl.eval.harness import evaluate
-
     shared = _llm_only_dir(opts, model, common["model_name"], data, oracle)
     no_image = oracle is None
-    results = evaluate(model, opts.held_out_tasks, shared, limit=opts.limit, no_image=no_image, oracle=oracle, **common)
+    results = _evaluate_owned(
+        model,
+        opts.held_out_tasks,
+        shared,
+        common["announce"],
+        limit=opts.limit,
+        no_image=no_image,
+        oracle=oracle,
+        **common,
+    )
     shutil.copytree(shared, out, dirs_exist_ok=True)
     return results
 
@@ -174,7 +192,6 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     """Runs every step into `opts.out` and returns the summary (also in summary.json)."""
     from instructvl.data.synthvl.cache import default_suite
     from instructvl.eval.compare import write_comparison
-    from instructvl.eval.harness import evaluate
     from instructvl.models.vlm import VisionLanguageModel
     from instructvl.train.reuse import train_or_reuse
 
@@ -202,8 +219,8 @@ def run_quickstart(opts: QuickstartOptions, console) -> dict:
     say = lambda text: console.print(text, highlight=False)  # noqa: E731
     # 48 prompts per batch: 20% faster than the eval default of 16 here, same predictions
     common = dict(data=data, model_name=str(out / "train" / "model"), announce=say, batch_size=EVAL_BATCH_SIZE)
-    held_out = evaluate(model, opts.held_out_tasks, out / "eval", limit=opts.limit, **common)
-    held_in = evaluate(model, opts.held_in_tasks, out / "eval-held-in", limit=opts.held_in_limit, **common)
+    held_out = _evaluate_owned(model, opts.held_out_tasks, out / "eval", say, limit=opts.limit, **common)
+    held_in = _evaluate_owned(model, opts.held_in_tasks, out / "eval-held-in", say, limit=opts.held_in_limit, **common)
     model_results = {
         "tasks": held_out["tasks"] + held_in["tasks"],
         "averages": {**held_out["averages"], **held_in["averages"]},

@@ -69,6 +69,30 @@ def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
             )
 
 
+def set_aside_stale(run_dir: Path, specs: list[TaskSpec]) -> list[str]:
+    """Moves the files of every task whose recorded spec differs from its spec in `specs`
+    (prepared/, predictions/, scored/) into `run_dir/stale/<task>-<old spec hash>/` and
+    drops it from run.json, so the next evaluation redoes just those tasks; returns their
+    names. For folders the caller owns (the quickstart's): `instructvl eval` refuses a
+    changed spec instead."""
+    import os
+
+    run = read_json(run_dir / "run.json")
+    if not run:
+        return []
+    stale = [s.name for s in specs if run["tasks"].get(s.name, spec_hash(s)) != spec_hash(s)]
+    for name in stale:
+        aside = run_dir / "stale" / f"{name}-{run['tasks'][name]}"
+        for sub in ("prepared", "predictions", "scored"):
+            for path in sorted((run_dir / sub).glob(f"{name}.*")):
+                (aside / sub).mkdir(parents=True, exist_ok=True)
+                os.replace(path, aside / sub / path.name)
+        del run["tasks"][name]
+    if stale:
+        write_json(run_dir / "run.json", run)
+    return stale
+
+
 def open_run(
     run_dir: Path,
     specs: list[TaskSpec],
