@@ -108,9 +108,7 @@ def claim_powers(plan: StudyPlan) -> list[ClaimPower]:
                 seeds=seeds,
                 min_effect=claim.min_effect,
                 mde=planned_mde(known, seeds, power.sample_sd, power.seed_sd) if complete else None,
-                samples_for_d=samples_for_effect(
-                    len(samples), seeds, claim.min_effect, power.sample_sd, power.seed_sd
-                )
+                samples_for_d=samples_for_effect(len(samples), seeds, claim.min_effect, power.sample_sd, power.seed_sd)
                 if samples
                 else None,
                 measured_mde=measured.get(claim.claim),
