@@ -23,7 +23,7 @@ def test_shapes_and_loss(tiny_parts, images, head, llm):
     out = model(batch)
     assert math.isfinite(out.loss.item())
     # loss is close to uniform over the vocabulary for random weights
-    assert abs(float(out.loss) - math.log(model.llm.model.config.vocab_size)) < 1.5
+    assert abs(out.loss.item() - math.log(model.llm.model.config.vocab_size)) < 1.5
     assert torch.isclose(out.loss, out.loss_sum / out.num_tokens)
 
 
@@ -58,7 +58,7 @@ def test_pooling_reduces_tokens(tiny_parts, images):
 
 def test_rms_gain_matches_text_scale(tiny_parts, images):
     model = build(tiny_parts, "mlp", head__output_norm="rms", llm__inject_layer=2)
-    gain = float(model.projector.gain)
+    gain = model.projector.gain.item()
     assert gain == pytest.approx(model.llm.text_hidden_rms(), rel=1e-6)
     tokens = model.encode_images(model.collator().train_batch(samples(images)))
     rms = tokens.pow(2).mean(-1).sqrt()
