@@ -103,3 +103,18 @@ def test_suite_recipes_keep_their_keys_and_web_recipes_get_their_own():
     assert web.key() != "69153fbf" and replace(web, scene_weight=0.5).key() != web.key()
     with pytest.raises(Exception, match="unknown pretraining corpus"):
         Recipe(corpus="laion")
+
+
+def test_tower_config_reads_tower_folders_presets_and_schemes(tmp_path):
+    import json
+
+    from instructvl.models.vision import tower_config
+
+    for model_type, kind in (("clip_vision_model", "clip"), ("siglip_vision_model", "siglip")):
+        folder = tmp_path / model_type
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps({"model_type": model_type}))  # transformers' format
+        cfg = tower_config(str(folder))
+        assert (cfg.kind, cfg.source) == (kind, str(folder))
+    assert tower_config("tiny-offline").source == "synthvl-clip:tiny"
+    assert tower_config("synthvl-clip:small").source == "synthvl-clip:small"

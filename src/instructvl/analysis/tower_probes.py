@@ -22,8 +22,9 @@ import torch
 
 from instructvl.analysis.probes import majority_accuracy, probe_accuracy
 from instructvl.analysis.report import markdown_table, write_outputs
-from instructvl.data.synthvl.loader import load_manifest, load_raw
+from instructvl.data.synthvl.loader import suite_samples
 from instructvl.data.synthvl.scenes import Scene, size_word
+from instructvl.data.synthvl.web_corpus import scene_key
 from instructvl.plotting import pyplot, save_figure
 
 ATTRIBUTES = ("shape", "colour", "size", "column", "row", "count", "text")
@@ -36,14 +37,11 @@ TEXT_KINDS = ("sign", "text")
 def still_scenes(root: str | Path) -> list[tuple[str, Scene]]:
     """(image path, scene) of every distinct single-image scene of the suite at `root`."""
     found: dict[str, tuple[str, Scene]] = {}
-    for name, info in sorted(load_manifest(root)["datasets"].items()):
-        for split in info["sizes"]:
-            samples, _ = load_raw(root, name, split, check_images=False)
-            for s in samples:
-                record = s.metadata.get("scene")
-                if len(s.images) == 1 and isinstance(record, dict) and "objects" in record:
-                    key = repr(sorted(record.items()))
-                    found.setdefault(key, (str(Path(root) / name / s.images[0]), Scene.from_dict(record)))
+    for _, _, samples in suite_samples(root):
+        for s in samples:
+            record = s.metadata.get("scene")
+            if len(s.images) == 1 and isinstance(record, dict) and "objects" in record:
+                found.setdefault(scene_key(record), (s.images[0], Scene.from_dict(record)))
     return list(found.values())
 
 
@@ -68,7 +66,7 @@ def labelled(scenes: list[tuple[str, Scene]]) -> dict[str, list[tuple[str, str]]
 def tower_features(encoder, paths: list[str], batch_size: int = 256, on_batch=None) -> dict[str, np.ndarray]:
     """The three features (module docstring) of each image, from `encoder`'s tower
     (a `VisionEncoder`; its processor prepares the pixels)."""
-    from instructvl.models.vision import load_image
+    from instructvl.models.vision import load_image, pooled_grid
 
     parts: dict[str, list[torch.Tensor]] = {f: [] for f in FEATURES}
     for start in range(0, len(paths), batch_size):
@@ -76,11 +74,9 @@ def tower_features(encoder, paths: list[str], batch_size: int = 256, on_batch=No
         pixels = encoder.preprocess([load_image(p) for p in batch])
         hidden = encoder.tower(pixel_values=pixels).last_hidden_state.float()
         patches = hidden[:, 1:] if encoder.cfg.kind != "siglip" else hidden
-        side = int(round(patches.shape[1] ** 0.5))
-        grid = patches.reshape(len(batch), side, side, -1).permute(0, 3, 1, 2)
         parts["first"].append(hidden[:, 0])
         parts["mean"].append(patches.mean(1))
-        parts["grid"].append(torch.nn.functional.adaptive_avg_pool2d(grid, 3).flatten(1))
+        parts["grid"].append(pooled_grid(patches, 3).flatten(1))
         if on_batch is not None:
             on_batch(len(batch))
     return {f: torch.cat(v).numpy() for f, v in parts.items()}

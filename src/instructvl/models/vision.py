@@ -162,22 +162,28 @@ class VisionEncoder(nn.Module):
         return feats[:, 1:] if self.cfg.drop_cls else feats
 
 
+def pooled_grid(patches: torch.Tensor, cells: int) -> torch.Tensor:
+    """Patch tokens [B, side * side, hidden] (a square grid, no class token) averaged to a
+    `cells` x `cells` grid: [B, cells * cells, hidden], row by row."""
+    b, n, h = patches.shape
+    side = int(round(n**0.5))
+    grid = nn.functional.adaptive_avg_pool2d(patches.transpose(1, 2).reshape(b, h, side, side), cells)
+    return grid.flatten(2).transpose(1, 2)
+
+
 def tower_config(model: str, overrides: list[str] | None = None) -> VisionConfig:
-    """The vision config behind `model`: a preset, YAML config or saved model directory
-    gives its `vision` section (after `overrides`); anything else is read as a tower source
-    (`synthvl-clip:<size>`, a tower folder or a hub id), of kind siglip when its folder's
+    """The vision config behind `model`: a preset, YAML config or saved instructvl model
+    directory (its config.json holds a `model` section) gives its `vision` section (after
+    `overrides`); anything else is read as a tower source (`synthvl-clip:<size>`, a tower
+    folder in transformers' format or a hub id), of kind siglip when its folder's
     config.json says so, else clip."""
     from instructvl.config.loader import MODEL_CONFIG_FILE, PRESET_DIR, load_model_config
 
     path = Path(model)
-    if (
-        (path / MODEL_CONFIG_FILE).is_file()
-        or path.suffix in (".yaml", ".yml")
-        or (PRESET_DIR / f"{model}.yaml").is_file()
-    ):
+    folder_config = json.loads((path / MODEL_CONFIG_FILE).read_text()) if (path / MODEL_CONFIG_FILE).is_file() else {}
+    if "model" in folder_config or path.suffix in (".yaml", ".yml") or (PRESET_DIR / f"{model}.yaml").is_file():
         return load_model_config(model, overrides).vision
     if overrides:
         raise InstructVLError(f"--set applies to a model config, and {model!r} is a vision tower source")
-    config = path / "config.json"
-    kind = "siglip" if config.is_file() and "siglip" in json.loads(config.read_text()).get("model_type", "") else "clip"
+    kind = "siglip" if "siglip" in folder_config.get("model_type", "") else "clip"
     return VisionConfig(kind=kind, source=model)

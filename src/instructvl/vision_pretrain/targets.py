@@ -13,6 +13,7 @@ from torch import nn
 
 from instructvl.data.synthvl.scenes import SIZE_WORDS, Scene, size_word
 from instructvl.data.synthvl.web import COLOURS, KINDS
+from instructvl.models.vision import pooled_grid
 
 TARGET_KINDS = KINDS + ("sign", "text")
 MAX_COUNT = 6
@@ -53,10 +54,7 @@ class SceneHeads(nn.Module):
     def loss(self, patches: torch.Tensor, pooled: torch.Tensor, targets: list[torch.Tensor]) -> torch.Tensor:
         """Sum of the six losses (cross-entropy; binary for the multi-hot ones) for patch
         tokens [B, side * side, hidden] and pooled outputs [B, hidden]."""
-        b, n, h = patches.shape
-        side = int(round(n**0.5))
-        grid = nn.functional.adaptive_avg_pool2d(patches.transpose(1, 2).reshape(b, h, side, side), GRID)
-        cells = grid.flatten(2).transpose(1, 2)  # [B, 9, hidden]
+        cells = pooled_grid(patches, GRID)  # [B, 9, hidden]
         ce, bce = nn.functional.cross_entropy, nn.functional.binary_cross_entropy_with_logits
         kind, colour, size, kinds, colours, count = targets
         return (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,14 @@ def load_raw(
     return read_jsonl(
         split_path(root, name, split), strict=strict, check_images=check_images, log_problems=log_problems
     )
+
+
+def suite_samples(root: str | Path) -> Iterator[tuple[str, str, list[Sample]]]:
+    """(dataset, split, raw samples) of every split of every dataset in the manifest at
+    `root`, images unchecked (the loops that fingerprint or probe a whole suite)."""
+    for name, info in sorted(load_manifest(root)["datasets"].items()):
+        for split in info["sizes"]:
+            yield name, split, load_raw(root, name, split, check_images=False)[0]
 
 
 def load_split(

@@ -24,7 +24,7 @@ from typing import Any
 
 from instructvl.data.schema import Sample, Turn
 from instructvl.data.seeding import rng_for
-from instructvl.data.synthvl.loader import load_manifest, read_jsonl
+from instructvl.data.synthvl.loader import suite_samples
 from instructvl.data.synthvl.render import png_bytes, render
 from instructvl.data.synthvl.web import NAME, WebItem, web_item
 from instructvl.errors import InstructVLError
@@ -42,16 +42,13 @@ def scene_key(record: dict[str, Any]) -> str:
 
 def suite_fingerprints(suite: str | Path) -> tuple[set[str], set[str]]:
     """The sha256 of every image file and the `scene_key` of every scene in `suite`."""
-    root = Path(suite)
     images: set[str] = set()
     scenes: set[str] = set()
-    for name, info in load_manifest(root)["datasets"].items():
-        for split in info["sizes"]:
-            samples, _ = read_jsonl(root / name / f"{split}.jsonl", check_images=False)
-            for s in samples:
-                images.update(hashlib.sha256((root / name / p).read_bytes()).hexdigest() for p in s.images)
-                if "scene" in s.metadata:
-                    scenes.add(scene_key(s.metadata["scene"]))
+    for _, _, samples in suite_samples(suite):
+        for s in samples:
+            images.update(hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in s.images)
+            if "scene" in s.metadata:
+                scenes.add(scene_key(s.metadata["scene"]))
     return images, scenes
 
 
