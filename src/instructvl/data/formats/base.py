@@ -100,6 +100,7 @@ class ReadContext:
         self.check_files = check_files
         self.targets = targets
         self.result = ReadResult(dataset)
+        self._image_checks: dict[str, BadRecord | None] = {}  # path -> its check's outcome
 
     def problem(self, file: str | Path, where: str, reason: str, kind: str = MALFORMED) -> None:
         """Records a skipped record, or raises `InstructVLError` in strict mode."""
@@ -144,7 +145,19 @@ class ReadContext:
         check_sample(sample, target=self.targets)
         if self.check_files:
             for path in sample.images:
+                self._check_image_once(path)
+
+    def _check_image_once(self, path: str) -> None:
+        """`check_image`, decoding each file once per read (a VisDial image serves ten
+        rounds, a VQA image several questions); a bad file fails every sample using it."""
+        if path not in self._image_checks:
+            try:
                 check_image(Path(path))
+                self._image_checks[path] = None
+            except BadRecord as exc:
+                self._image_checks[path] = exc
+        if self._image_checks[path] is not None:
+            raise self._image_checks[path]
 
     def existing(self, path: Path, what: str = "image") -> str:
         """`path` as a string, or a `BadRecord` (missing_image / missing_video) if absent."""
