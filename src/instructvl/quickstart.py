@@ -125,17 +125,10 @@ def _loss_plot(metrics: Path, out: Path) -> None:
     save_figure(fig, out, dpi=110)
 
 
-def _score(value: float | None, ci: list[float] | None = None) -> str:
-    """A score x100 with one decimal and its 95% interval in brackets, "-" when there is none."""
-    if value is None:
-        return "-"
-    return f"{100 * value:.1f}" + (f" [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]" if ci else "")
-
-
 def _report(
     opts: QuickstartOptions, train_result, model_results: dict, text_results: dict, oracle_results: dict, seconds: dict
 ) -> str:
-    from instructvl.eval.report import eval_source_mark
+    from instructvl.eval.report import eval_source_mark, with_ci, x100
 
     text = {t["task"]: t for t in text_results["tasks"]}
     oracle = {t["task"]: t for t in oracle_results["tasks"]}
@@ -163,18 +156,18 @@ def _report(
         base, mark = baseline.get("score"), eval_source_mark(baseline)
         txt, orc = text.get(t["task"], {}), oracle.get(t["task"], {})
         lines.append(
-            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {_score(t['score'], t.get('ci'))} | "
-            f"{_score(txt.get('score'), txt.get('ci'))} | {_score(orc.get('score'), orc.get('ci'))} | "
-            f"{'-' if base is None else _score(base, baseline.get('ci')) + mark} |"
+            f"| {t['task']} | {t['group']} | {t['metric']} | {t['n']} | {with_ci(t['score'], t.get('ci'), 1)} | "
+            f"{with_ci(txt.get('score'), txt.get('ci'), 1)} | {with_ci(orc.get('score'), orc.get('ci'), 1)} | "
+            f"{'-' if base is None else with_ci(base, baseline.get('ci'), 1) + mark} |"
         )
     lines.append("")
     for group, avg in model_results["averages"].items():
         txt = text_results["averages"].get(group, {})
         orc = oracle_results["averages"].get(group, {})
         lines.append(
-            f"- {group} average: model {_score(avg['score'], avg.get('ci'))}, text only "
-            f"{_score(txt.get('score'), txt.get('ci'))}, oracle {_score(orc.get('score'), orc.get('ci'))}, "
-            f"chance/majority {_score(avg['baseline'])} ({avg['n_tasks']} tasks)"
+            f"- {group} average: model {with_ci(avg['score'], avg.get('ci'), 1)}, text only "
+            f"{with_ci(txt.get('score'), txt.get('ci'), 1)}, oracle {with_ci(orc.get('score'), orc.get('ci'), 1)}, "
+            f"chance/majority {x100(avg['baseline'], 1)} ({avg['n_tasks']} tasks)"
         )
     lines += [
         "",

@@ -112,9 +112,7 @@ def compare_markdown(cmp: dict[str, Any]) -> str:
     for row in cmp["rows"]:
         cells = [
             with_ci(s, ci) + (_pct(r) if i else "")
-            for i, (s, ci, r) in enumerate(
-                zip(row["scores"], row.get("ci") or [None] * len(row["scores"]), row["relative"])
-            )
+            for i, (s, ci, r) in enumerate(zip(row["scores"], row["ci"], row["relative"]))
         ]
         name = f"**{row['task']}**" if row["metric"] == "mean" else row["task"]
         lines.append(f"| {name} | {row['metric']} | " + " | ".join(cells) + f" | {x100(row['baseline'])} |")
@@ -152,7 +150,7 @@ def bar_chart(cmp: dict[str, Any], path: Path) -> Path:
     for i, label in enumerate(runs):
         xs = [j + (i - (len(runs) - 1) / 2) * width for j in range(len(rows))]
         heights = [100 * (r["scores"][i] or 0.0) for r in rows]
-        cis = [(r.get("ci") or [None] * len(runs))[i] for r in rows]
+        cis = [r["ci"][i] for r in rows]
         errors = [
             [h - 100 * c[0] if c else 0.0 for h, c in zip(heights, cis)],
             [100 * c[1] - h if c else 0.0 for h, c in zip(heights, cis)],

@@ -53,13 +53,15 @@ def build_results(
     return {"format": 1, "run": run, "tasks": tasks, "averages": averages(tasks, replicates)}
 
 
-def x100(value: float | None) -> str:
-    return "-" if value is None else f"{100 * value:.2f}"
+def x100(value: float | None, digits: int = 2) -> str:
+    """A score x100 with `digits` decimals, "-" when there is none."""
+    return "-" if value is None else f"{100 * value:.{digits}f}"
 
 
-def with_ci(value: float | None, ci: list[float] | None) -> str:
+def with_ci(value: float | None, ci: list[float] | None, digits: int = 2) -> str:
     """A score x100 with its 95% interval: "45.83 [31.2, 60.4]" (the score alone without one)."""
-    return x100(value) if value is None or not ci else f"{x100(value)} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
+    score = x100(value, digits)
+    return score if value is None or not ci else f"{score} [{100 * ci[0]:.1f}, {100 * ci[1]:.1f}]"
 
 
 def _how(task: dict[str, Any]) -> str:
