@@ -48,17 +48,14 @@ def measure_samples(run: Run, measure: str) -> list[int | None]:
     """Samples per task of the tasks `measure` averages in `run`'s evaluation: the smaller
     of the evaluation limit and the task's own cap; None where neither caps it."""
     from instructvl.eval.spec import resolve_tasks
+    from instructvl.study.aggregate import measure_tasks
 
-    kind, name = measure.split(".", 1)
+    specs = {s.name: s for s in resolve_tasks(run.evaluation.tasks)}
+    info = {n: {"group": s.group, "type": task_type(s.resolved())} for n, s in specs.items()}
     out = []
-    for spec in resolve_tasks(run.evaluation.tasks):
-        member = {
-            "tasks": spec.name == name,
-            "groups": spec.group == name,
-            "task_types": task_type(spec.resolved()) == name,
-        }[kind]
-        if member:
-            caps = [c for c in (run.evaluation.limit or None, spec.limit) if c]
+    for task in measure_tasks(*measure.split(".", 1), info):
+        if task in specs:
+            caps = [c for c in (run.evaluation.limit or None, specs[task].limit) if c]
             out.append(min(caps) if caps else None)
     return out
 
