@@ -72,8 +72,8 @@ def _llm_only_dir(opts: QuickstartOptions, model, model_name: str, data: Path, o
     `oracle` one) is kept in the instructvl cache. Its predictions depend on the language
     model alone (see `model_record`), so every quickstart run with the same language
     model, data and tasks shares them."""
+    from instructvl.artefacts import cache_dir
     from instructvl.eval.provenance import fingerprint, model_record
-    from instructvl.models.sources import cache_dir
 
     key = fingerprint(
         {

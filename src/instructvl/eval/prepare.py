@@ -44,7 +44,7 @@ def ensure_suite(data: str | Path | None, announce=print) -> Path:
 
 def default_data_root() -> Path:
     """Where real benchmarks are looked for without --data-root: $INSTRUCTVL_DATA, else <cache>/data."""
-    from instructvl.models.sources import cache_dir
+    from instructvl.artefacts import cache_dir
 
     return Path(os.environ.get("INSTRUCTVL_DATA") or cache_dir() / "data")
 

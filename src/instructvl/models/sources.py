@@ -10,18 +10,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from instructvl import artefacts
+from instructvl.artefacts import cache_dir
 from instructvl.errors import InstructVLError
 
 PKG_SCHEME = "pkg:"
-SYNTHVL_CLIP_SCHEME = "synthvl-clip:"  # the offline CLIP tower trained on SynthVL (vision_pretrain)
-
-
-def cache_dir() -> Path:
-    """The instructvl cache: `$INSTRUCTVL_CACHE`, else `~/.cache/instructvl`."""
-    root = os.environ.get("INSTRUCTVL_CACHE") or Path.home() / ".cache" / "instructvl"
-    path = Path(root)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _package_path(spec: str) -> Path:
@@ -45,15 +38,14 @@ def _looks_local(source: str) -> bool:
 def resolve(source: str) -> str:
     """A local path for `pkg:` sources and existing paths; a hub id is returned unchanged.
 
-    `synthvl-clip:<size>` is the cached offline vision tower of that size, trained on
-    first use (instructvl.vision_pretrain). A source that looks like a path but does not
-    exist is an error naming it."""
+    An offline artefact (`synthvl-clip:<size>`, `synthvl-blip2:<size>`: see
+    `instructvl.artefacts`) is its cached folder, built on first use. A source that looks
+    like a path but does not exist is an error naming it."""
     if source.startswith(PKG_SCHEME):
         return str(_package_path(source))
-    if source.startswith(SYNTHVL_CLIP_SCHEME):
-        from instructvl.vision_pretrain.build import resolve_scheme
-
-        return resolve_scheme(source)
+    artefact = artefacts.lookup(source)
+    if artefact is not None:
+        return artefact.resolve(source)
     expanded = Path(source).expanduser()
     if expanded.exists():
         return str(expanded)
@@ -121,13 +113,11 @@ def convert_gguf(gguf_path: Path, kind: str) -> Path:
 
 
 def pinned(source: str | None) -> str | None:
-    """`synthvl-clip:<size>` pinned to the recipe currently built (`...@<key>`), so a saved
-    model reloads the very tower it was trained with; any other source is unchanged."""
-    if source is None or not source.startswith(SYNTHVL_CLIP_SCHEME) or "@" in source:
-        return source
-    from instructvl.vision_pretrain.build import tower_dir
-
-    return f"{source}@{tower_dir(source[len(SYNTHVL_CLIP_SCHEME) :]).name.rsplit('-', 1)[-1]}"
+    """An offline artefact's source pinned to the recipe currently built (`...@<key>`), so
+    a saved model reloads the very weights it was trained with; any other source (and
+    one already pinned) is unchanged."""
+    artefact = artefacts.lookup(source) if source is not None and "@" not in source else None
+    return source if artefact is None else artefact.pin(source)
 
 
 def prefix_renamer(rules: list[tuple[str, str]]):

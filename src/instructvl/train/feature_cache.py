@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from instructvl.models.sources import cache_dir
+from instructvl.artefacts import cache_dir
 from instructvl.models.vision import VisionEncoder, load_image
 
 

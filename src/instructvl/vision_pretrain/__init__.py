@@ -3,7 +3,7 @@
 A `CLIPVisionModel` learns to match the frozen MiniLM-L6 sentence embeddings of captions
 of held-in SynthVL images (symmetric InfoNCE, identical captions counted as positives);
 it is saved in transformers' CLIP vision format, so `VisionConfig(kind="clip", source=DIR)`
-loads it like any real tower. `synthvl-clip:<size>` (models/sources.py) builds the default
+loads it like any real tower. `synthvl-clip:<size>` (an artefact: instructvl.artefacts) builds the default
 tower once into the instructvl cache.
 
     from instructvl.vision_pretrain import pretrain_vision, ensure_tower

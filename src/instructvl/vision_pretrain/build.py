@@ -6,10 +6,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from instructvl.artefacts import Artefact, cache_dir, register
 from instructvl.errors import InstructVLError
-from instructvl.models.sources import SYNTHVL_CLIP_SCHEME as SCHEME
-from instructvl.models.sources import cache_dir
 from instructvl.vision_pretrain.recipe import RECIPES, VERSION
+
+SCHEME = "synthvl-clip:"
 
 
 def tower_dir(size: str) -> Path:
@@ -89,3 +90,11 @@ def resolve_scheme(source: str) -> str:
             f"synthvl-clip-{size}-v*-{key} folder is in {tower_dir(size).parent}"
         )
     return str(ensure_tower(size))
+
+
+def pin_scheme(source: str) -> str:
+    """`synthvl-clip:<size>` pinned to its current recipe: `synthvl-clip:<size>@<key>`."""
+    return f"{source}@{tower_dir(source[len(SCHEME) :]).name.rsplit('-', 1)[-1]}"
+
+
+register(Artefact(SCHEME, resolve_scheme, pin_scheme))

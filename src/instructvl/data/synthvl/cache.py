@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from instructvl.models.sources import cache_dir
+from instructvl.artefacts import cache_dir
 
 
 def cached_folder(root: Path, build: Callable[[Path], object], announce=None, message: str = "") -> Path:
