@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +40,10 @@ class Artefact:
     pin: Callable[[str], str]
 
 
-PROVIDERS = {"synthvl-clip:": "instructvl.vision_pretrain.build"}
+PROVIDERS = {
+    "synthvl-clip:": "instructvl.vision_pretrain.build",
+    "synthvl-blip2:": "instructvl.blip2_pretrain.build",
+}
 """The module that registers each built-in scheme (imported on first lookup)."""
 
 _REGISTRY: dict[str, Artefact] = {}
@@ -60,3 +66,77 @@ def lookup(source: str) -> Artefact | None:
     if scheme not in _REGISTRY:
         raise InstructVLError(f"{PROVIDERS[scheme]} did not register the artefact scheme {scheme!r}")
     return _REGISTRY[scheme]
+
+
+@contextmanager
+def build_lock(target: Path, console=None):
+    """An exclusive lock on `<target>.lock` for building `target`, so concurrent first
+    uses build once (POSIX; elsewhere each process builds and the atomic rename keeps
+    one). With a rich `console`, a line says when another process holds it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(target.parent / f"{target.name}.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if console is not None:
+                console.print(f"waiting for another process that is building {target.name}", highlight=False)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def recipe_key(folder: Path) -> str:
+    """The recipe key that ends a keyed artefact folder's name (`...-<key>`)."""
+    return folder.name.rsplit("-", 1)[-1]
+
+
+def resolve_keyed(source: str, scheme: str, folder: Callable[[str], Path], ensure: Callable[[str], Path], marker: str):
+    """The local folder of `<scheme><size>[@<key>]`, for artefacts cached in folders named
+    `<prefix>-v<VERSION>-<key>` (`folder(size)`: the current recipe's, built by
+    `ensure(size)`). A pinned key must be the current recipe's or name a folder already
+    in the cache (holding `marker`), built by this or an earlier code version."""
+    size, _, key = source[len(scheme) :].partition("@")
+    current = folder(size)
+    if key and key != recipe_key(current):
+        stem = current.name.rsplit("-v", 1)[0]
+        built = sorted(p for p in current.parent.glob(f"{stem}-v*-{key}") if (p / marker).is_file())
+        if built:
+            return str(built[-1])
+        raise InstructVLError(
+            f"{source}: that recipe is not the current one ({recipe_key(current)}) and no "
+            f"{stem}-v*-{key} folder is in {current.parent}"
+        )
+    return str(ensure(size))
+
+
+def pin_keyed(source: str, scheme: str, folder: Callable[[str], Path]) -> str:
+    """`<scheme><size>` pinned to its current recipe: `<scheme><size>@<key>`."""
+    return f"{source}@{recipe_key(folder(source[len(scheme) :]))}"
+
+
+@contextmanager
+def atomic_folder(out: Path):
+    """Yields a staging folder beside `out`; when the block succeeds it is renamed to `out`
+    (replacing an older one), so `out` appears complete or not at all. A failed block
+    leaves `out` as it was."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
+    try:
+        yield staging
+        old = None
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=out.name + ".old.", dir=out.parent))
+            os.replace(out, old / out.name)
+        os.replace(staging, out)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)

@@ -29,6 +29,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.eval",
     "instructvl.cli.compare",
     "instructvl.cli.pretrain_vision",
+    "instructvl.cli.pretrain_blip2",
     "instructvl.cli.train",
     "instructvl.cli.quickstart",
     "instructvl.cli.analyze",

@@ -57,6 +57,12 @@ class HeadConfig(_Strict):
     hidden states where the visual tokens enter. `qformer_init` is a BERT-style checkpoint
     (self-attention and FFN copied, the query FFN copied from the text FFN, cross-attention
     fresh); `qformer_tokenizer` (default: `qformer_init`) tokenises the instruction.
+    `init` is a BLIP-2 checkpoint in LAVIS' layout (`synthvl-blip2:<size>`, the offline
+    one built on first use; a folder, or a LAVIS `.pth` / `.safetensors` file) whose
+    Q-Former, query tokens and projection are loaded after the model is built, so they
+    win over `qformer_init` (which still gives the architecture and the tokenizer); an
+    instruction-aware Q-Former takes BLIP-2's text path as its instruction path, as
+    InstructBLIP starts from BLIP-2.
     """
 
     type: Literal["instructblip-qformer", "qformer", "linear", "mlp"] = "instructblip-qformer"
@@ -64,6 +70,7 @@ class HeadConfig(_Strict):
     qformer_init: str | None = None
     qformer_tokenizer: str | None = None
     qformer_arch: dict[str, Any] = Field(default_factory=dict)
+    init: str | None = None
     cross_attention_frequency: int = 1
     max_instruction_tokens: int = 128
     pool: int = 1
@@ -85,6 +92,8 @@ class HeadConfig(_Strict):
             raise ValueError("pool must be >= 1")
         if self.pool > 1 and self.uses_qformer:
             raise ValueError("pool applies to linear / mlp heads only; a Q-Former sets its token count by num_queries")
+        if self.init is not None and not self.uses_qformer:
+            raise ValueError("head.init loads a BLIP-2 Q-Former: it needs a qformer or instructblip-qformer head")
         if self.uses_qformer and self.qformer_init is None and not self.qformer_arch:
             raise ValueError("a Q-Former head needs `qformer_init` (a BERT-style checkpoint) or `qformer_arch`")
         if self.uses_instruction and (self.qformer_tokenizer or self.qformer_init) is None:

@@ -100,8 +100,10 @@ class VisionLanguageModel(nn.Module):
     # -- construction ------------------------------------------------------------------
 
     @classmethod
-    def build(cls, config: ModelConfig) -> VisionLanguageModel:
-        """Loads the pretrained parts and builds the rest (seeded) from `config`."""
+    def build(cls, config: ModelConfig, head_init: bool = True) -> VisionLanguageModel:
+        """Loads the pretrained parts and builds the rest (seeded) from `config`, then
+        loads `head.init` into the head and projector (unless `head_init` is false: a
+        saved model's own head and projector weights replace it anyway)."""
         from transformers import AutoTokenizer
 
         vision = VisionEncoder.build(config.vision, config.seed)
@@ -115,6 +117,10 @@ class VisionLanguageModel(nn.Module):
             source = sources.resolve(config.head.qformer_tokenizer or config.head.qformer_init)
             tokenizer = sources.load_pretrained(AutoTokenizer.from_pretrained, source, "Q-Former tokenizer")
         model = cls(config, vision, head, projector, llm, tokenizer)
+        if config.head.init and head_init:
+            from instructvl.models.interop.lavis import load_lavis_state_dict
+
+            load_lavis_state_dict(model, sources.resolve(config.head.init), components=("head", "projector"))
         model.eval()
         return model
 
@@ -410,6 +416,7 @@ class VisionLanguageModel(nn.Module):
         state = {k: params[k].detach().to("cpu").contiguous().clone() for k in keys}
         config = self.config.model_dump(mode="json")
         config["vision"]["source"] = sources.pinned(config["vision"]["source"])
+        config["head"]["init"] = sources.pinned(config["head"]["init"])
         meta = {"model": config, "instructvl_version": __version__, "saved_keys": keys}
         tmp_weights = directory / f".{WEIGHTS_FILE}.tmp"
         tmp_config = directory / f".{MODEL_CONFIG_FILE}.tmp"
@@ -427,7 +434,7 @@ class VisionLanguageModel(nn.Module):
 
         directory = Path(directory)
         data = apply_overrides(read_config_dict(str(directory)), overrides or [])
-        model = cls.build(validate(ModelConfig, data, f"({directory})"))
+        model = cls.build(validate(ModelConfig, data, f"({directory})"), head_init=False)
         model.load_weights(directory)
         return model
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from instructvl.artefacts import Artefact, cache_dir, register
+from instructvl.artefacts import Artefact, build_lock, cache_dir, pin_keyed, register, resolve_keyed
 from instructvl.errors import InstructVLError
 from instructvl.vision_pretrain.recipe import RECIPES, VERSION
 
@@ -33,7 +32,7 @@ def ensure_tower(size: str, show_progress: bool = True) -> Path:
         return target
     recipe = RECIPES[size]
     console = Console(stderr=True)
-    with _build_lock(target, console if show_progress else None):
+    with build_lock(target, console if show_progress else None):
         if (target / "config.json").is_file():  # another process built it while we waited
             return target
         if show_progress:
@@ -49,52 +48,18 @@ def ensure_tower(size: str, show_progress: bool = True) -> Path:
     return target
 
 
-@contextmanager
-def _build_lock(target: Path, console):
-    """An exclusive lock on `<target>.lock`, so concurrent first uses build once (POSIX;
-    elsewhere each process builds and the atomic rename keeps one)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(target.parent / f"{target.name}.lock", "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if console is not None:
-                console.print(f"waiting for another process that is building {target.name}", highlight=False)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def resolve_scheme(source: str) -> str:
     """The local folder of a `synthvl-clip:<size>` source (built on first use).
 
     `synthvl-clip:<size>@<key>` pins a recipe (the key in the folder name and in
     `pretrain_report.json`): it must be the current recipe's or already be in the cache,
     built by this or an earlier training-code version (the key covers the version)."""
-    size, _, key = source[len(SCHEME) :].partition("@")
-    if key and key != tower_dir(size).name.rsplit("-", 1)[-1]:
-        built = sorted(
-            p for p in tower_dir(size).parent.glob(f"synthvl-clip-{size}-v*-{key}") if (p / "config.json").is_file()
-        )
-        if built:
-            return str(built[-1])
-        raise InstructVLError(
-            f"{source}: that recipe is not the current one ({RECIPES[size].key()}) and no "
-            f"synthvl-clip-{size}-v*-{key} folder is in {tower_dir(size).parent}"
-        )
-    return str(ensure_tower(size))
+    return resolve_keyed(source, SCHEME, tower_dir, ensure_tower, "config.json")
 
 
 def pin_scheme(source: str) -> str:
     """`synthvl-clip:<size>` pinned to its current recipe: `synthvl-clip:<size>@<key>`."""
-    return f"{source}@{tower_dir(source[len(SCHEME) :]).name.rsplit('-', 1)[-1]}"
+    return pin_keyed(source, SCHEME, tower_dir)
 
 
 register(Artefact(SCHEME, resolve_scheme, pin_scheme))

@@ -5,7 +5,8 @@ LAVIS names: `visual_encoder.*` (EVA ViT: `blocks.N.attn.qkv` with separate `q_b
 `v_bias`, `cls_token`, `pos_embed`, `patch_embed.proj`), `ln_vision` (the norm after the
 ViT), `Qformer.bert.*` (BERT naming: `attention.self`, `embeddings.LayerNorm`),
 `query_tokens`, the projection `llm_proj` / `t5_proj` / `opt_proj`, and the LM
-`llm_model` / `t5_model` / `opt_model`."""
+`llm_model` / `t5_model` / `opt_model`. One instructvl extension: `llm_proj_norm.gain`, the
+learnable gain of an RMS-normalised projection (`head.output_norm: rms`)."""
 
 from __future__ import annotations
 
@@ -29,9 +30,11 @@ _BLOCK_PARTS = {
     "mlp.fc1.": "mlp.fc1.",
     "mlp.fc2.": "mlp.fc2.",
 }
+_TEXT_FFN = re.compile(r"^encoder\.layer\.\d+\.(intermediate|output)\.")
 QKV_BIAS = re.compile(r"^visual_encoder\.blocks\.(\d+)\.attn\.([qv])_bias$")
 _PREFIXES = [
     ("query_tokens", "head.query_tokens"),
+    ("llm_proj_norm.", "projector."),
     ("llm_proj.", "projector.net."),
     ("t5_proj.", "projector.net."),
     ("opt_proj.", "projector.net."),
@@ -68,7 +71,7 @@ def _qformer_key(key: str, instruction_aware: bool) -> str | None:
         )
     if rest.startswith("embeddings.position_ids"):
         return None
-    if rest.startswith("embeddings."):
+    if rest.startswith("embeddings.") or _TEXT_FFN.match(rest):  # the text path
         return f"head.qformer.{rest}" if instruction_aware else None
     rest = rest.replace(".crossattention.self.", ".crossattention.attention.").replace(
         ".attention.self.", ".attention.attention."
@@ -78,8 +81,9 @@ def _qformer_key(key: str, instruction_aware: bool) -> str | None:
 
 def lavis_to_instructvl(key: str, instruction_aware: bool) -> str | None:
     """The instructvl parameter a LAVIS key maps to; None for keys with no counterpart
-    (stage-1 heads such as `Qformer.cls`, `itm_head`, `vision_proj`, `temp`) and for the
-    `q_bias` / `v_bias` pair, which `QKV_BIAS` handles."""
+    (stage-1 heads such as `Qformer.cls`, `itm_head`, `vision_proj`, `temp`; the text
+    path of the Q-Former, its word embeddings and text FFN, for a head without
+    instruction) and for the `q_bias` / `v_bias` pair, which `QKV_BIAS` handles."""
     if key.startswith(("visual_encoder.", "ln_vision.")):
         return _vision_key(key)
     if key.startswith("Qformer.bert."):
@@ -88,3 +92,23 @@ def lavis_to_instructvl(key: str, instruction_aware: bool) -> str | None:
         if key.startswith(prefix):
             return target + key[len(prefix) :]
     return None
+
+
+def head_to_lavis(name: str, instruction_aware: bool) -> str:
+    """The LAVIS key of an instructvl head or projector parameter (`head.qformer.*`,
+    `head.query_tokens`, `projector.*`): the inverse of `lavis_to_instructvl` there."""
+    if name == "head.query_tokens":
+        return "query_tokens"
+    if name.startswith("projector."):
+        rest = name[len("projector.") :]
+        return "llm_proj_norm.gain" if rest == "gain" else "llm_proj." + rest.removeprefix("net.")
+    if not name.startswith("head.qformer."):
+        raise ValueError(f"{name} is not a Q-Former head or projector parameter")
+    rest = name[len("head.qformer.") :]
+    norm = "embeddings.layernorm." if instruction_aware else "layernorm."
+    if rest.startswith(norm):
+        return "Qformer.bert.embeddings.LayerNorm." + rest[len(norm) :]
+    rest = rest.replace(".crossattention.attention.", ".crossattention.self.").replace(
+        ".attention.attention.", ".attention.self."
+    )
+    return "Qformer.bert." + rest
