@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
@@ -12,7 +13,7 @@ from instructvl.analysis.tower_probes import labelled, probe_tower
 from instructvl.data.synthvl.scenes import Obj, Scene
 from instructvl.data.synthvl.web_corpus import write_web
 from instructvl.vision_pretrain import pretrain_vision
-from instructvl.vision_pretrain.targets import TARGET_KINDS, scene_targets
+from instructvl.vision_pretrain.targets import TARGET_KINDS, patch_labels, scene_targets
 from tests.vision_pretrain.conftest import MICRO
 
 
@@ -23,13 +24,24 @@ def web(held_in_suite, tmp_path_factory):
     return out
 
 
-def test_scene_targets_read_cells_kinds_colours_and_count():
-    scene = Scene(objects=[Obj("circle", "red", 12, 5, 5), Obj("star", "pink", 26, 60, 60)])
-    kind, colour, size, kinds, colours, count = scene_targets(scene)
-    assert kind[0] == 1 + TARGET_KINDS.index("circle") and kind[8] == 1 + TARGET_KINDS.index("star")
-    assert kind[1:8] == [0] * 7 and colour[1:8] == [0] * 7
-    assert size[0] == 1 and size[8] == 3  # small, large (of a 64 px scene)
-    assert sum(kinds) == 2 and sum(colours) == 2 and count == [2]
+def test_scene_targets_label_the_patches_each_object_covers():
+    # a 16 px square centred at (12, 12) covers pixels 4..19: patches (0..2, 0..2) of 8 px
+    scene = Scene(objects=[Obj("square", "red", 16, 12, 12), Obj("star", "pink", 26, 48, 48)])
+    kind, colour, largest, kinds, colours, count = scene_targets(scene, grid=8)
+    grid = np.array(kind).reshape(8, 8)
+    square, star = 1 + TARGET_KINDS.index("square"), 1 + TARGET_KINDS.index("star")
+    assert (grid[0:3, 0:3] == square).all() and (grid[:, 3] == 0).all() and (grid[3] == 0).all()
+    assert (grid[5:7, 5:7] == star).all() and set(np.unique(grid)) == {0, square, star}
+    assert np.array_equal(np.array(colour).reshape(8, 8) > 0, grid > 0)
+    assert largest == [star] and sum(kinds) == 2 and sum(colours) == 2 and count == [2]
+
+
+def test_a_patch_takes_a_label_only_when_an_eighth_of_it_is_covered():
+    # pixels 0..7 of a 64 px scene in a 4 x 4 grid (16 px patches): a quarter of patch 0
+    covered = patch_labels(Scene(objects=[Obj("square", "red", 8, 4, 4)]), lambda o: 7, grid=4)
+    assert covered == [7] + [0] * 15
+    # pixels 0..3 (a sixteenth of patch 0): below MIN_COVER
+    assert patch_labels(Scene(objects=[Obj("square", "red", 4, 2, 2)]), lambda o: 7, grid=4) == [0] * 16
 
 
 def test_a_tower_trains_on_the_web_corpus_with_scene_targets(web, held_in_suite, tmp_path):

@@ -1,41 +1,60 @@
 """Supervised targets read from a scene, the tower's auxiliary objective (as ImageNet
-labels are for real towers): per cell of a 3 x 3 grid, the kind, colour and size of the
-object drawn last whose centre lies in it (0: none); over the image, which kinds and
-colours occur (multi-hot) and how many objects there are (0-6).
+labels and segmentation masks are for real towers).
 
-`SceneHeads` reads them from the tower's output: the cell targets from the patch tokens
-average-pooled to 3 x 3, the image targets from the pooled (class) output."""
+Dense ones, per patch of the tower's grid: the kind and the colour of the object that
+covers most of the patch (0: none, or less than an eighth of it covered), from the
+scene's segmentation (`render.label_map`). Per image: the kind of its largest object
+(0: none), which kinds and colours occur (multi-hot) and how many objects there are
+(0-6). Dense targets teach shape far faster than image-level ones: measured on the tiny
+tower, single-object scenes, 200 steps, a shape probe reached 0.41 with them and 0.21
+with 3 x 3 cell targets.
+
+`SceneHeads` reads them from the tower's output: the dense targets from each patch
+token, the image targets from the pooled (class) output."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-from instructvl.data.synthvl.scenes import SIZE_WORDS, Scene, size_word
+from instructvl.data.synthvl.render import label_map
+from instructvl.data.synthvl.scenes import Scene
 from instructvl.data.synthvl.web import COLOURS, KINDS
-from instructvl.models.vision import pooled_grid
 
 TARGET_KINDS = KINDS + ("sign", "text")
 MAX_COUNT = 6
-GRID = 3
+MIN_COVER = 1 / 8  # of a patch's pixels, for the patch to take an object's label
 
 
-def scene_targets(scene: Scene) -> list[list[int]]:
-    """[cell kinds (9), cell colours (9), cell sizes (9), kinds present, colours present, [count]]."""
-    kind, colour, size = [0] * GRID**2, [0] * GRID**2, [0] * GRID**2
-    for o in scene.objects:
-        cell = min(GRID - 1, o.y * GRID // scene.height) * GRID + min(GRID - 1, o.x * GRID // scene.width)
-        kind[cell] = 1 + TARGET_KINDS.index(o.kind)
-        colour[cell] = 1 + COLOURS.index(o.colour)
-        size[cell] = 1 + SIZE_WORDS.index(size_word(o, scene))
-    kinds = [int(any(o.kind == k for o in scene.objects)) for k in TARGET_KINDS]
-    colours = [int(any(o.colour == c for o in scene.objects)) for c in COLOURS]
-    return [kind, colour, size, kinds, colours, [min(len(scene.objects), MAX_COUNT)]]
+def patch_labels(scene: Scene, label_of, grid: int) -> list[int]:
+    """Row by row over a `grid` x `grid` split of the scene: the `label_of` value that
+    covers most pixels of each patch, if it covers at least `MIN_COVER` of it, else 0."""
+    labels = label_map(scene, label_of).astype(np.int64)
+    h, w = labels.shape
+    cells = (np.arange(h)[:, None] * grid // h) * grid + np.arange(w)[None, :] * grid // w
+    width = int(labels.max()) + 1
+    counts = np.bincount((cells * width + labels).ravel(), minlength=grid * grid * width).reshape(grid * grid, width)
+    area = np.bincount(cells.ravel(), minlength=grid * grid)
+    counts[:, 0] = 0
+    best = counts.argmax(1)
+    return np.where(counts.max(1) >= MIN_COVER * area, best, 0).tolist()
 
 
-def stack_targets(scenes: list[Scene]) -> list[torch.Tensor]:
+def scene_targets(scene: Scene, grid: int) -> list[list[int]]:
+    """[patch kinds (grid^2), patch colours (grid^2), [largest kind], kinds present,
+    colours present, [count]] of a scene, kinds and colours counted from 1."""
+    kinds = patch_labels(scene, lambda o: 1 + TARGET_KINDS.index(o.kind), grid)
+    colours = patch_labels(scene, lambda o: 1 + COLOURS.index(o.colour), grid)
+    largest = [1 + TARGET_KINDS.index(max(scene.objects, key=lambda o: o.size).kind)] if scene.objects else [0]
+    present = [int(any(o.kind == k for o in scene.objects)) for k in TARGET_KINDS]
+    tinted = [int(any(o.colour == c for o in scene.objects)) for c in COLOURS]
+    return [kinds, colours, largest, present, tinted, [min(len(scene.objects), MAX_COUNT)]]
+
+
+def stack_targets(scenes: list[Scene], grid: int) -> list[torch.Tensor]:
     """`scene_targets` of many scenes as six long tensors, [n, ...] each."""
-    columns = zip(*(scene_targets(s) for s in scenes))
+    columns = zip(*(scene_targets(s, grid) for s in scenes))
     return [torch.tensor(c, dtype=torch.long) for c in columns]
 
 
@@ -44,23 +63,22 @@ class SceneHeads(nn.Module):
 
     def __init__(self, hidden: int) -> None:
         super().__init__()
-        self.cell_kind = nn.Linear(hidden, len(TARGET_KINDS) + 1)
-        self.cell_colour = nn.Linear(hidden, len(COLOURS) + 1)
-        self.cell_size = nn.Linear(hidden, len(SIZE_WORDS) + 1)
+        self.patch_kind = nn.Linear(hidden, len(TARGET_KINDS) + 1)
+        self.patch_colour = nn.Linear(hidden, len(COLOURS) + 1)
+        self.largest = nn.Linear(hidden, len(TARGET_KINDS) + 1)
         self.kinds = nn.Linear(hidden, len(TARGET_KINDS))
         self.colours = nn.Linear(hidden, len(COLOURS))
         self.count = nn.Linear(hidden, MAX_COUNT + 1)
 
     def loss(self, patches: torch.Tensor, pooled: torch.Tensor, targets: list[torch.Tensor]) -> torch.Tensor:
         """Sum of the six losses (cross-entropy; binary for the multi-hot ones) for patch
-        tokens [B, side * side, hidden] and pooled outputs [B, hidden]."""
-        cells = pooled_grid(patches, GRID)  # [B, 9, hidden]
+        tokens [B, grid * grid, hidden] and pooled outputs [B, hidden]."""
         ce, bce = nn.functional.cross_entropy, nn.functional.binary_cross_entropy_with_logits
-        kind, colour, size, kinds, colours, count = targets
+        kind, colour, largest, kinds, colours, count = targets
         return (
-            ce(self.cell_kind(cells).flatten(0, 1), kind.flatten())
-            + ce(self.cell_colour(cells).flatten(0, 1), colour.flatten())
-            + ce(self.cell_size(cells).flatten(0, 1), size.flatten())
+            ce(self.patch_kind(patches).flatten(0, 1), kind.flatten())
+            + ce(self.patch_colour(patches).flatten(0, 1), colour.flatten())
+            + ce(self.largest(pooled), largest[:, 0])
             + bce(self.kinds(pooled), kinds.float())
             + bce(self.colours(pooled), colours.float())
             + ce(self.count(pooled), count[:, 0])

@@ -8,16 +8,16 @@ import os
 import shutil
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import nn
 
 from instructvl.errors import InstructVLError
 from instructvl.models.random_init import seeded
+from instructvl.progress import StepBar
+from instructvl.threads import torch_threads
 from instructvl.vision_pretrain.data import Pairs, eval_sets, training_pairs, web_pairs
 from instructvl.vision_pretrain.evaluate import evaluate
 from instructvl.vision_pretrain.loss import contrastive_loss
@@ -120,60 +120,6 @@ def batches(n_images: int, pools: list[list[int]], recipe: Recipe):
         yield idx, torch.tensor([pools[i][k] for i, k in zip(idx.tolist(), pick.tolist())])
 
 
-@contextmanager
-def _threads(n: int):
-    before = torch.get_num_threads()
-    torch.set_num_threads(max(1, min(n, os.cpu_count() or 1)))
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-class _Bar:
-    """A rich progress bar (steps, loss, ETA) on stderr, or nothing."""
-
-    def __init__(self, show: bool, console=None) -> None:
-        self.progress = None
-        if show:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TextColumn("{task.fields[info]}"),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                console=console or Console(stderr=True),
-            )
-
-    def __enter__(self):
-        if self.progress:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.progress:
-            self.progress.__exit__(*exc)
-
-    def task(self, description: str, total: int | None) -> Any:
-        return self.progress.add_task(description, total=total, info="") if self.progress else None
-
-    def update(self, task, **kw) -> None:
-        if self.progress and task is not None:
-            self.progress.update(task, **kw)
-
-
 def pretrain_vision(
     out: str | Path,
     data_root: str | Path | None = None,
@@ -199,7 +145,7 @@ def pretrain_vision(
         raise InstructVLError("pretrain-vision needs steps >= 1 and batch size >= 2")
     timing: dict[str, float] = {}
     start = time.perf_counter()
-    with _threads(threads), _Bar(show_progress, console) as bar:
+    with torch_threads(threads), StepBar(show_progress, console) as bar:
         if data_root is None:
             data_root = default_data(recipe, bar)
         pairs, suite = training_data(data_root, arch["image_size"], recipe, names)
@@ -214,7 +160,7 @@ def pretrain_vision(
 
         t0 = time.perf_counter()
         use_scenes = pairs.scenes is not None and recipe.scene_weight > 0
-        targets = stack_targets(pairs.scenes) if use_scenes else None
+        targets = stack_targets(pairs.scenes, arch["image_size"] // arch["patch_size"]) if use_scenes else None
         model = seeded(recipe.seed, lambda: ContrastiveTower(arch, scene_heads=use_scenes))
         opt = _optimizer(model, recipe)
         losses: list[float] = []

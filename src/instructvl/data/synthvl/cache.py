@@ -44,16 +44,18 @@ def default_suite(scale: str = "small", seed: int = 0, announce=None) -> Path:
 
 
 def default_web(scale: str = "small", seed: int = 0, announce=None, progress=None) -> Path:
-    """`$INSTRUCTVL_CACHE/synthvl-web-<scale>-seed<seed>-v<format version>`: the
-    SynthVL-web corpus of `WEB_SIZES[scale]` items, disjoint from the default suite of the
-    same scale and seed (generated first if missing); `progress(k)` as in `write_web`."""
+    """`$INSTRUCTVL_CACHE/synthvl-web-<scale>-seed<seed>-v<format version>-avoids-<suite
+    folder>`: the SynthVL-web corpus of `WEB_SIZES[scale]` items, disjoint from the default
+    suite of the same scale and seed (generated first if missing; its folder is in the
+    name, so a suite of a new format gets a corpus checked against it); `progress(k)` as
+    in `write_web`."""
     from instructvl.data.synthvl.web_corpus import FORMAT_VERSION, WEB_SIZES, write_web
     from instructvl.errors import InstructVLError
 
     if scale not in WEB_SIZES:
         raise InstructVLError(f"unknown SynthVL-web scale {scale!r}; choose one of {', '.join(WEB_SIZES)}")
     suite = default_suite(scale, seed, announce)
-    root = cache_dir() / f"synthvl-web-{scale}-seed{seed}-v{FORMAT_VERSION}"
+    root = cache_dir() / f"synthvl-web-{scale}-seed{seed}-v{FORMAT_VERSION}-avoids-{suite.name}"
     message = f"generating SynthVL-web ({WEB_SIZES[scale]} items, seed {seed}) into {root} (once)"
 
     def build(staging: Path) -> None:

@@ -157,10 +157,11 @@ def _text_colour(bg: str) -> tuple[int, int, int]:
     return (0, 0, 0) if r * 0.3 + g * 0.59 + b * 0.11 > 120 else (255, 255, 255)
 
 
-def draw_object(img: Image.Image, o: Obj) -> None:
-    """Draws one object onto `img` in place."""
+def draw_object(img: Image.Image, o: Obj, label: int | None = None) -> None:
+    """Draws one object onto `img` in place: in its colour, or, with `label`, as that
+    value over every pixel the object covers (a sign's board, its lettering included)."""
     d = ImageDraw.Draw(img)
-    fill = COLOURS[o.colour]
+    fill = COLOURS[o.colour] if label is None else label
     if o.kind == "text":
         d.text((o.x, o.y), o.text, font=font(o.size), fill=fill, anchor="mm")
         return
@@ -168,7 +169,8 @@ def draw_object(img: Image.Image, o: Obj) -> None:
         fs = max(8, round(o.size * 0.5))
         x0, y0, x1, y1 = text_box(o.text, fs, o.x, o.y)
         d.rectangle([x0 - 3, y0 - 3, x1 + 2, y1 + 2], fill=fill)
-        d.text((o.x, o.y), o.text, font=font(fs), fill=_text_colour(o.colour), anchor="mm")
+        if label is None:
+            d.text((o.x, o.y), o.text, font=font(fs), fill=_text_colour(o.colour), anchor="mm")
         return
     mask = Image.new("L", img.size, 0)
     _draw_mask(ImageDraw.Draw(mask), o.kind, o.x - o.size / 2, o.y - o.size / 2, o.size - 1)
@@ -206,6 +208,15 @@ def render(scene: Scene) -> Image.Image:
     for o in scene.objects:
         draw_object(img, o)
     return _degrade(img, scene.degrade) if scene.degrade else img
+
+
+def label_map(scene: Scene, label_of) -> np.ndarray:
+    """[height, width] uint8: at each pixel `label_of(o)` (1-255) of the object drawn
+    last over it, 0 where no object is (damage ignored): the scene's segmentation."""
+    img = Image.new("L", (scene.width, scene.height), 0)
+    for o in scene.objects:
+        draw_object(img, o, label_of(o))
+    return np.asarray(img)
 
 
 def png_bytes(img: Image.Image) -> bytes:

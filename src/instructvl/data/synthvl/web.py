@@ -4,10 +4,10 @@ Fresh images with web alt-text captions, for pretraining the vision tower and th
 stage. It covers every visual concept the suite uses anywhere, held-out ones included
 (as web data covers NoCaps' novel objects): all shapes (novel ones too), icons, all
 colours, sizes, positions, counts up to six, overlaps, signs and bare words, the
-horizon and book-cover styles, vizwiz-style damage, and 4-frame clips with every motion
-event. Captions are alt text: varied wording, often partial (some objects left out),
-sometimes noisy (junk tokens, a wrong colour); never a question, a task format or an
-instruction template.
+horizon and book-cover styles, vizwiz-style damage, object-centric photos of one object,
+and 4-frame clips with every motion event. Captions are alt text: varied wording, often
+partial (some objects left out), sometimes noisy (junk tokens, a wrong colour); never a
+question, a task format or an instruction template.
 
 Item i is drawn from `rng_for(seed, "synthvl-web", "train", i, attempt)`, a stream of
 its own; `generate.write_web` redraws any item whose image or scene occurs in a suite.
@@ -42,7 +42,9 @@ KINDS = SHAPES + NOVEL_SHAPES + ICONS
 COLOURS = HELD_IN_COLOURS + NOVEL_COLOURS
 JUNK = ("hd", "free download", "stock photo", "png", "img_2041", "clipart", "wallpaper", "vector", "4k", "best")
 DAMAGE = ({"blur": 1.0}, {"blur": 1.5}, {"blur": 3.0}, {"noise": 12}, {"noise": 24})
-STYLES = ("plain", "plain", "plain", "plain", "many", "horizon", "sign", "words", "cover", "damaged", "clip")
+STYLES = ("object",) * 4 + ("plain",) * 4 + ("many", "horizon", "sign", "words", "cover", "damaged", "clip")
+"""Drawn uniformly: object-centric photos (one object, as much of the web is) and plain
+scenes are most of the corpus; single objects make the tower's shape targets clean."""
 
 
 @dataclass
@@ -121,6 +123,8 @@ def clip_caption(base: Scene, event: dict[str, Any], rng: random.Random) -> str:
 
 
 def _still(rng: random.Random, size: int, style: str) -> Scene:
+    if style == "object":
+        return random_scene(rng, size, n_objects=(1, 1), kinds=KINDS, colours=COLOURS)
     if style == "many":
         kinds = tuple(rng.sample(KINDS, rng.randint(1, 2)))
         return random_scene(rng, size, n_objects=(3, 6), kinds=kinds, colours=COLOURS, distinct=False, overlap_p=0.0)

@@ -29,7 +29,7 @@ from instructvl.data.synthvl.render import png_bytes, render
 from instructvl.data.synthvl.web import NAME, WebItem, web_item
 from instructvl.errors import InstructVLError
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MAX_ATTEMPTS = 50
 WEB_SIZES = {"small": 24000, "full": 240000}
 """Corpus items per scale (the small one is sized for this CPU's tower build)."""
