@@ -6,12 +6,14 @@ Answers are re-derived here from `metadata["scene"]` with small independent help
 
 from __future__ import annotations
 
+import re
+
 from conftest import raw_samples
 from PIL import Image
 
 from instructvl.data.synthvl.knowledge import FACTS
 from instructvl.data.synthvl.reading_qa import GENRES
-from instructvl.data.synthvl.scenes import COLOURS, NOVEL_COLOURS, NOVEL_SHAPES, SIDES, Scene
+from instructvl.data.synthvl.scenes import COLOURS, NOVEL_COLOURS, NOVEL_SHAPES, NUMBER_WORDS, SIDES, Scene, plural
 from instructvl.data.synthvl.video import frame_scenes
 
 FILLED = {"circle", "square", "triangle", "star", "diamond", "hexagon", "pentagon", "cross", "trapezoid"}
@@ -63,6 +65,35 @@ def attr(scene: Scene, p: dict) -> str:
     col = ["left", "", "right"][min(2, 3 * o.x // scene.width)]
     row = ["top", "", "bottom"][min(2, 3 * o.y // scene.height)]
     return " ".join(w for w in (row, col) if w) or "center"
+
+
+POSITION = re.compile(
+    r"\b(?:at|near|toward|over at) the (top left|top right|bottom left|bottom right|top|bottom|left|right)\b",
+    re.IGNORECASE,
+)
+CENTRE_WORDS = ("center", "middle")
+SIZE_WORDINGS = {
+    "small": ("small", "smallish"),
+    "medium": ("medium", "medium-sized", "mid-sized"),
+    "large": ("large", "big"),
+}
+
+
+def placed_at(o, scene: Scene) -> str:
+    """Independent re-derivation of an object's 3x3 grid position."""
+    col = ["left", "", "right"][min(2, 3 * o.x // scene.width)]
+    row = ["top", "", "bottom"][min(2, 3 * o.y // scene.height)]
+    return " ".join(w for w in (row, col) if w) or "center"
+
+
+def claimed_positions(text: str) -> set[str]:
+    """The grid cells `text` places something in: "top left", ..., "center"."""
+    return {p.lower() for p in POSITION.findall(text)} | ({"center"} if any(w in text for w in CENTRE_WORDS) else set())
+
+
+def has_number(text: str, n: int) -> bool:
+    """`n` occurs in `text` as a word: in digits or spelled out."""
+    return bool(re.search(rf"\b({n}|{NUMBER_WORDS[n]})\b", text, re.IGNORECASE))
 
 
 # --- image captioning / captioning with reading ---------------------------------------
@@ -243,13 +274,44 @@ def test_ocrvqa_and_textvqa_read_the_text(suite):
 # --- question generation ----------------------------------------------------------------
 
 
+def _subject_words(scene: Scene, p: dict) -> str:
+    """What a question about program `p` must name: the kind, the colour, or both."""
+    if p["type"] == "fact":
+        return ""
+    if p["type"] == "shape":
+        return p["colour"]
+    if p["type"] == "count":
+        return plural(p["kind"], 2)
+    return f"{p['colour']} {p['kind']}" if p["type"] == "exists" else p["kind"]
+
+
+def _subject(scene: Scene, p: dict):
+    """The one object a question program is about (None for count and exists)."""
+    if p["type"] == "fact":
+        return scene.objects[0]
+    if p["type"] in ("count", "exists"):
+        return None
+    return next(o for o in scene.objects if o.kind == p.get("kind", o.kind) and o.colour == p.get("colour", o.colour))
+
+
 def test_generated_questions_have_the_given_answer(suite):
-    for s in raw_samples(suite, "vqa-qg", "train"):
-        assert attr(scene_of(s), s.metadata["program"]) == s.turns[0].content
-        assert s.turns[-1].content.endswith("?")
-    for name in ("okvqa-qg", "aokvqa-qg"):
+    for name in ("vqa-qg", "okvqa-qg", "aokvqa-qg"):
+        n_refs = []
         for s in raw_samples(suite, name, "train"):
-            assert _fact_answer(scene_of(s), s.metadata["program"]["relation"]) == s.turns[0].content
+            scene, p = scene_of(s), s.metadata["program"]
+            answer = _fact_answer(scene, p["relation"]) if name != "vqa-qg" else attr(scene, p)
+            assert answer == s.turns[0].content == s.metadata["qa_answer"]
+            assert s.turns[-1].content == s.references[0] and len(set(s.references)) == len(s.references)
+            n_refs.append(len(s.references))
+            o = _subject(scene, p)
+            for q in s.references:
+                assert q.endswith("?") and q[0].isupper(), q
+                assert _subject_words(scene, p) in q, (q, p)
+                if o is not None:  # where the question places its subject is where it is
+                    assert claimed_positions(q) <= {placed_at(o, scene)}, (q, placed_at(o, scene))
+                if name != "vqa-qg":
+                    assert any(w in q for w in (o.kind, o.colour, "symbol", "icon", "shape", "object", "figure")), q
+        assert sum(n_refs) / len(n_refs) >= 4, name  # five drawn, the distinct ones kept
 
 
 # --- video QA -----------------------------------------------------------------------------
@@ -309,21 +371,65 @@ def test_memes(suite):
 # --- LLaVA-like ---------------------------------------------------------------------------
 
 
-def test_llava_answers(suite):
+def test_llava_conversation_answers(suite):
     for s in raw_samples(suite, "llava-conv", "train"):
         scene = scene_of(s)
         answers = [t.content for t in s.turns if t.role == "assistant"]
+        assert answers[-1] == s.references[0] and len(s.references) >= 2
         for text, p in zip(answers, s.metadata["programs"]):
-            assert attr(scene, p) in text.lower()
+            assert attr(scene, p) in text.lower(), (text, p)
+        p = s.metadata["programs"][-1]
+        for text in s.references:  # every wording holds the answer, and what backs it
+            assert attr(scene, p) in text.lower(), (text, p)
+            if p["type"] == "count":
+                assert all(o.name() in text for o in scene.objects if o.kind == p["kind"]), text
+            if p["type"] == "exists" and p["answer"] == "no":
+                assert all(o.name() in text for o in scene.objects), text
+
+
+def test_llava_detail_describes_every_object_where_it_is(suite):
     for s in raw_samples(suite, "llava-detail", "train"):
         scene = scene_of(s)
-        assert f"{len(scene.objects)} shape" in s.turns[-1].content
-        assert all(f"{o.colour} {o.kind}" in s.turns[-1].content for o in scene.objects)
+        assert s.turns[-1].content == s.references[0] and len(s.references) >= 2
+        for text in s.references:
+            sentences = text.split(". ")
+            assert f"{len(scene.objects)} {plural('shape', len(scene.objects))}" in sentences[0]
+            for o in scene.objects:
+                placing = next(x for x in sentences if o.name() in x)  # its own sentence comes first
+                assert claimed_positions(placing) == {placed_at(o, scene)}, (placing, o)
+                size = next(w for w, words in SIZE_WORDINGS.items() if any(f"{v} {o.name()}" in placing for v in words))
+                assert size == attr(scene, {"type": "size", "kind": o.kind, "colour": o.colour}), (placing, o)
         check_centre_pixels(suite, "llava-detail", s)
+
+
+def _clear_first(objs, key, gap):
+    ranked = sorted(objs, key=key)
+    return ranked[0] if key(ranked[1]) - key(ranked[0]) >= gap else None
+
+
+def test_llava_reasoning_answers(suite):
+    types = set()
     for s in raw_samples(suite, "llava-reason", "train"):
         scene, p = scene_of(s), s.metadata["program"]
-        if p["type"] == "remove":
-            assert f"{len(scene.objects) - 1} would be left" in s.turns[-1].content
-        elif p["type"] == "largest":
-            big = max(scene.objects, key=lambda o: o.size)
-            assert f"{big.colour} {big.kind}" in s.turns[-1].content
+        objs, t = scene.objects, p["type"]
+        o = objs[p["subject"]] if p["subject"] is not None else None
+        types.add(t)
+        assert s.turns[-1].content == s.references[0]
+        for text in s.references:
+            if t == "remove":
+                assert has_number(text, len(objs) - 1) and o.name() in text, text
+            elif t == "add":
+                assert has_number(text, sum(q.kind == o.kind for q in objs) + 1), text
+            elif t == "recolour":
+                assert p["colour"] != o.colour and p["colour"] in s.turns[0].content
+                assert has_number(text, sum(q.colour == p["colour"] for q in objs) + 1), text
+            elif t in ("largest", "smallest"):
+                by_size = (lambda q: -q.size) if t == "largest" else (lambda q: q.size)
+                assert o is _clear_first(objs, by_size, 3) and o.name() in text, text
+            elif t == "furthest":
+                key = {"left": lambda q: q.x, "right": lambda q: -q.x, "top": lambda q: q.y, "bottom": lambda q: -q.y}
+                assert o is _clear_first(objs, key[p["side"]], 8) and o.name() in text, text
+            else:
+                one_colour = len({q.colour for q in objs}) == 1
+                assert t == "same-colour" and ("yes" if one_colour else "no") in text.lower(), text
+    assert types >= {"remove", "add", "recolour", "same-colour"}, types

@@ -57,7 +57,7 @@ def test_scales_give_held_out_sets_a_dev_split_the_size_of_val():
 
 def test_held_out_sets_have_a_dev_split_of_the_expected_size(suite):
     manifest = json.loads((suite / "manifest.json").read_text())
-    assert manifest["format_version"] == generate.FORMAT_VERSION == 2 and manifest["scale_sizes"]["dev"] == 6
+    assert manifest["format_version"] == generate.FORMAT_VERSION == 3 and manifest["scale_sizes"]["dev"] == 6
     for name in HELD_OUT:
         assert manifest["datasets"][name]["sizes"] == {"test": 8, "dev": 6}
         dev = rows(suite / name / "dev.jsonl")

@@ -37,7 +37,7 @@ from instructvl.data.synthvl.registry import DATASETS, DatasetSpec, get_spec
 from instructvl.data.synthvl.render import png_bytes, render
 from instructvl.errors import InstructVLError
 
-FORMAT_VERSION = 2  # 2: held-out sets have a dev split
+FORMAT_VERSION = 3  # 2: held-out sets have a dev split; 3: varied, scene-aware question-generation and LLaVA targets
 MAX_ATTEMPTS = 50
 
 
@@ -93,9 +93,6 @@ def to_sample(spec: DatasetSpec, split: str, index: int, ex: Example, image_path
     }
     if attempt:
         meta["attempt"] = attempt
-    references = ex.references
-    if references is None and ex.answer is None:  # free-text targets (llava): the target is the reference
-        references = [ex.turns[-1][1]]
     return Sample(
         id=f"{spec.name}/{split}/{index:06d}",
         dataset=spec.name,
@@ -103,7 +100,7 @@ def to_sample(spec: DatasetSpec, split: str, index: int, ex: Example, image_path
         turns=[Turn(r, c) for r, c in ex.turns],
         candidates=ex.candidates,
         answer=ex.answer,
-        references=references,
+        references=ex.references,
         ocr_tokens=ex.ocr_tokens,
         metadata=meta,
     )

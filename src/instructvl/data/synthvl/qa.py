@@ -189,9 +189,14 @@ def describe(o: Obj, scene: Scene, with_size: bool = False, with_position: bool 
     if o.kind == "sign":
         text += f" that says {o.text}"
     if with_position:
-        pos = position_word(o, scene)
-        text += " in the center" if pos == "center" else f" at the {pos}"
+        text += " " + at_position(o, scene)
     return text
+
+
+def at_position(o: Obj, scene: Scene) -> str:
+    """Where `o` is, as a phrase: "at the top left", "in the center"."""
+    pos = position_word(o, scene)
+    return "in the center" if pos == "center" else f"at the {pos}"
 
 
 def join_phrases(parts: list[str]) -> str:
