@@ -1,14 +1,15 @@
-"""Contrastive pretraining of a small CLIP-architecture vision tower on SynthVL.
+"""Pretraining of a small CLIP-architecture vision tower on SynthVL.
 
 A `CLIPVisionModel` learns to match the frozen MiniLM-L6 sentence embeddings of captions
-of held-in SynthVL images (symmetric InfoNCE, identical captions counted as positives);
-it is saved in transformers' CLIP vision format, so `VisionConfig(kind="clip", source=DIR)`
-loads it like any real tower. `synthvl-clip:<size>` (an artefact: instructvl.artefacts) builds the default
-tower once into the instructvl cache.
+(symmetric InfoNCE, identical captions counted as positives) and, on the SynthVL-web
+corpus, dense supervised scene targets (`targets.py`); it is saved in transformers' CLIP
+vision format, so `VisionConfig(kind="clip", source=DIR)` loads it like any real tower.
+`synthvl-clip:<size>` (an artefact: instructvl.artefacts) builds the default tower
+(`recipe.RECIPES`) once into the instructvl cache.
 
     from instructvl.vision_pretrain import pretrain_vision, ensure_tower
     report = pretrain_vision("runs/vit", data_root, size="tiny", steps=200)
-    path = ensure_tower("tiny")          # $INSTRUCTVL_CACHE/vision/synthvl-clip-tiny-v1-<key>
+    path = ensure_tower("tiny")          # $INSTRUCTVL_CACHE/vision/synthvl-clip-tiny-v2-<key>
 """
 
 from instructvl.vision_pretrain.build import SCHEME, ensure_tower, tower_dir

@@ -38,7 +38,7 @@ def ensure_tower(size: str, show_progress: bool = True) -> Path:
         if show_progress:
             console.print(
                 f"building the offline vision tower {SCHEME}{size} once ({recipe.steps} steps of "
-                f"contrastive training on SynthVL; a few minutes), cached in {target}",
+                f"{_objective(recipe)} on SynthVL {recipe.corpus}; a few minutes), cached in {target}",
                 highlight=False,
             )
         start = time.perf_counter()
@@ -46,6 +46,11 @@ def ensure_tower(size: str, show_progress: bool = True) -> Path:
         if show_progress:
             console.print(f"built {SCHEME}{size} in {time.perf_counter() - start:.0f} s", highlight=False)
     return target
+
+
+def _objective(recipe) -> str:
+    scenes = recipe.corpus == "web" and recipe.scene_weight > 0
+    return "contrastive + scene-target training" if scenes else "contrastive training"
 
 
 def resolve_scheme(source: str) -> str:

@@ -8,8 +8,9 @@ from dataclasses import asdict, dataclass
 
 from instructvl.errors import InstructVLError
 
-VERSION = 1
-"""Bumped when the training code changes what a recipe produces (part of the cache name)."""
+VERSION = 2
+"""Bumped when the training code changes what a recipe produces (part of the cache name).
+2: dense per-patch scene targets."""
 
 # CLIP-architecture ViTs at SynthVL's 64 px: 8 x 8 patches of 8 px, plus the class token.
 SIZES: dict[str, dict] = {
@@ -49,12 +50,8 @@ class Recipe:
             raise InstructVLError(f"scene_weight must be >= 0, not {self.scene_weight}")
 
     def key(self) -> str:
-        """A short hash of the recipe and `VERSION` (names the cache folder); a suite recipe
-        leaves out the web-corpus fields, so its key is the one it had before they existed."""
-        fields = asdict(self)
-        if self.corpus == "suite":  # the web-corpus fields do not apply: keys stay those of recipes before them
-            del fields["corpus"], fields["scene_weight"]
-        raw = json.dumps({"version": VERSION, **fields, "arch": arch_for(self.size)}, sort_keys=True)
+        """A short hash of the recipe, its architecture and `VERSION` (names the cache folder)."""
+        raw = json.dumps({"version": VERSION, **asdict(self), "arch": arch_for(self.size)}, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()[:8]
 
 
@@ -65,8 +62,13 @@ def arch_for(size: str) -> dict:
     return dict(SIZES[size])
 
 
-# The recipes `synthvl-clip:<size>` builds on first use (fixed seed, fixed data).
+# The recipes `synthvl-clip:<size>` builds on first use (fixed seed, fixed data): SynthVL-web
+# with dense scene targets beside the contrastive loss. Measured on the tiny tower (probes
+# on the small suite of seed 1, `instructvl analyze tower`): 1000 steps of 64 gave shape
+# 0.69, colour 1.00, size 0.86, column 0.96, count 0.85 in 450 s of training on 2 idle
+# cores; scene weight 4 with lr 2e-3 gave shape 0.59; the suite recipe of VERSION 1,
+# 200 steps of 128, gave shape 0.34.
 RECIPES: dict[str, Recipe] = {
-    "tiny": Recipe(size="tiny"),
-    "small": Recipe(size="small"),
+    "tiny": Recipe(size="tiny", corpus="web", steps=1000, batch_size=64),
+    "small": Recipe(size="small", corpus="web", steps=1000, batch_size=64),
 }
