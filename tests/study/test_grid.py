@@ -107,3 +107,10 @@ def test_shipped_grids_expand_to_the_intended_configs():
     )
     analysed = {c.name: c.analyses for c in plan_study("layers").grid.cells if c.analyses}
     assert analysed == {"inject-0": ["probes", "interventions"], "inject-10": ["probes"]}
+
+
+@pytest.mark.parametrize("name", ["families", "instructblip-ablations", "comparative-ablations", "layers"])
+def test_every_cell_of_a_shipped_study_is_a_valid_config(name):
+    # e.g. a linear / mlp cell on tiny-offline must drop the preset's BLIP-2 head.init
+    plan = plan_study(name)
+    assert len(plan.runs) == len(plan.grid.cells) * len(plan.grid.seeds)

@@ -93,7 +93,10 @@ class HeadConfig(_Strict):
         if self.pool > 1 and self.uses_qformer:
             raise ValueError("pool applies to linear / mlp heads only; a Q-Former sets its token count by num_queries")
         if self.init is not None and not self.uses_qformer:
-            raise ValueError("head.init loads a BLIP-2 Q-Former: it needs a qformer or instructblip-qformer head")
+            raise ValueError(
+                f"head.init ({self.init}) loads a BLIP-2 Q-Former: it needs a qformer or instructblip-qformer "
+                f"head, not {self.type} (set head.init=null for a {self.type} head)"
+            )
         if self.uses_qformer and self.qformer_init is None and not self.qformer_arch:
             raise ValueError("a Q-Former head needs `qformer_init` (a BERT-style checkpoint) or `qformer_arch`")
         if self.uses_instruction and (self.qformer_tokenizer or self.qformer_init) is None:
