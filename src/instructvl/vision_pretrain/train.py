@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -14,6 +11,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from instructvl.artefacts import atomic_folder
 from instructvl.errors import InstructVLError
 from instructvl.models.random_init import seeded
 from instructvl.progress import StepBar
@@ -256,9 +254,7 @@ def save_tower(model: ContrastiveTower, out: Path, report: dict) -> None:
     """Writes the tower folder aside and renames it into place (replacing an older one)."""
     from safetensors.torch import save_file
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=out.name + ".", dir=out.parent))
-    try:
+    with atomic_folder(out) as staging:
         model.vision.save_pretrained(staging)
         image_processor(model.vision.config.image_size).save_pretrained(staging)
         save_file(
@@ -269,13 +265,3 @@ def save_tower(model: ContrastiveTower, out: Path, report: dict) -> None:
             str(staging / HEAD),
         )
         (staging / REPORT).write_text(json.dumps(report, indent=2) + "\n")
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=out.name + ".old.", dir=out.parent))
-            os.replace(out, old / "tower")
-        os.replace(staging, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
