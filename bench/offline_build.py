@@ -55,7 +55,8 @@ def build_all(size: str) -> dict:
         paths[name] = Path(build())
         seconds[name] = round(time.perf_counter() - start, 1)
     start = time.perf_counter()
-    sources.resolve(f"synthvl-clip:{size}"), sources.resolve(f"synthvl-blip2:{size}")
+    for artefact in (f"synthvl-clip:{size}", f"synthvl-blip2:{size}"):
+        sources.resolve(artefact)
     reuse = round(time.perf_counter() - start, 2)
     tower = json.loads((paths["tower"] / "pretrain_report.json").read_text())
     blip2 = json.loads((paths["blip2"] / "blip2_report.json").read_text())

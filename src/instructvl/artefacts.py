@@ -92,6 +92,33 @@ def build_lock(target: Path, console=None):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def build_once(
+    target: Path, marker: str, source: str, kind: str, what: str, build: Callable, show_progress: bool = True
+) -> Path:
+    """`target` once it holds `marker`; if it does not, `build(console)` makes it under
+    `build_lock` (checked again after the wait: another process may have built it). With
+    `show_progress`, stderr says what is built ("building <kind> <source> once (<what>),
+    cached in <target>") and how long it took. `build` gets the stderr console and
+    writes `target` atomically."""
+    import time
+
+    from rich.console import Console
+
+    if (target / marker).is_file():
+        return target
+    console = Console(stderr=True)
+    with build_lock(target, console if show_progress else None):
+        if (target / marker).is_file():  # another process built it while we waited
+            return target
+        if show_progress:
+            console.print(f"building {kind} {source} once ({what}), cached in {target}", highlight=False)
+        start = time.perf_counter()
+        build(console)
+        if show_progress:
+            console.print(f"built {source} in {time.perf_counter() - start:.0f} s", highlight=False)
+    return target
+
+
 def recipe_key(folder: Path) -> str:
     """The recipe key that ends a keyed artefact folder's name (`...-<key>`)."""
     return folder.name.rsplit("-", 1)[-1]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from instructvl.artefacts import Artefact, build_lock, cache_dir, pin_keyed, register, resolve_keyed
+from instructvl.artefacts import Artefact, build_once, cache_dir, pin_keyed, register, resolve_keyed
 from instructvl.blip2_pretrain.recipe import RECIPES, VERSION
 from instructvl.blip2_pretrain.save import REPORT
 from instructvl.errors import InstructVLError
@@ -24,30 +23,23 @@ def ensure_blip2(size: str, show_progress: bool = True) -> Path:
     """The cached Q-Former of `RECIPES[size]`, pretrained first if missing (a message and
     progress bars on stderr say so; an exclusive lock makes concurrent first uses build
     once). The recipe fixes seed and data; the folder appears atomically."""
-    from rich.console import Console
-
     from instructvl.blip2_pretrain.train import pretrain_blip2
 
     target = blip2_dir(size)
-    if (target / REPORT).is_file():
-        return target
     recipe = RECIPES[size]
-    console = Console(stderr=True)
-    with build_lock(target, console if show_progress else None):
-        if (target / REPORT).is_file():  # another process built it while we waited
-            return target
-        if show_progress:
-            console.print(
-                f"building the offline BLIP-2 Q-Former {SCHEME}{size} once ({recipe.stage1_steps} steps of "
-                f"ITC + ITM + ITG against {recipe.tower}, then {recipe.stage2_steps} caption steps through the "
-                f"frozen LLM; a few minutes), cached in {target}",
-                highlight=False,
-            )
-        start = time.perf_counter()
-        pretrain_blip2(target, recipe, show_progress=show_progress, console=console)
-        if show_progress:
-            console.print(f"built {SCHEME}{size} in {time.perf_counter() - start:.0f} s", highlight=False)
-    return target
+    what = (
+        f"{recipe.stage1_steps} steps of ITC + ITM + ITG against {recipe.tower}, then "
+        f"{recipe.stage2_steps} caption steps through the frozen LLM; a few minutes"
+    )
+    return build_once(
+        target,
+        REPORT,
+        f"{SCHEME}{size}",
+        "the offline BLIP-2 Q-Former",
+        what,
+        lambda console: pretrain_blip2(target, recipe, show_progress=show_progress, console=console),
+        show_progress,
+    )
 
 
 def resolve_scheme(source: str) -> str:

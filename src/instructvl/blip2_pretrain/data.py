@@ -1,5 +1,5 @@
 """The BLIP-2 stage's data: still images of the SynthVL-web corpus with their alt text,
-a seeded training pool and a disjoint evaluation set, and seeded batches over the pool.
+a seeded training pool and a disjoint evaluation set.
 Only the web corpus is read (never a suite, so no held-out split)."""
 
 from __future__ import annotations
@@ -49,15 +49,3 @@ def web_captions(root: str | Path, pool: int, eval_images: int, seed: int) -> We
     held = [stills[i] for i in order[:eval_images]]
     train = [stills[i] for i in order[eval_images : eval_images + pool]]
     return WebCaptions(train, held, len(stills))
-
-
-def batches(n: int, batch_size: int, seed: int):
-    """Yields index tensors of `batch_size` into range(n), epochs of seeded permutations."""
-    gen = torch.Generator().manual_seed(seed)
-    queue = torch.empty(0, dtype=torch.long)
-    size = min(batch_size, n)
-    while True:
-        while len(queue) < size:
-            queue = torch.cat([queue, torch.randperm(n, generator=gen)])
-        yield queue[:size]
-        queue = queue[size:]

@@ -104,27 +104,21 @@ class Blip2Stage1(nn.Module):
 
     def image_pass(self, feats: torch.Tensor) -> torch.Tensor:
         """Query outputs [B, Q, H] (the queries see the image, no text)."""
-        image_mask = torch.ones(feats.shape[:2], dtype=torch.long, device=feats.device)
-        out = self.head.qformer(
-            input_ids=None,
-            query_embeds=self._queries(len(feats)),
-            encoder_hidden_states=feats,
-            encoder_attention_mask=image_mask,
-        )
-        return out.last_hidden_state
+        return self.joint_pass(None, None, feats)
 
     def text_pass(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Text outputs [B, L, H] (no queries, no image)."""
         return self.head.qformer(input_ids=ids, attention_mask=mask).last_hidden_state
 
-    def joint_pass(self, ids: torch.Tensor, attention_mask: torch.Tensor, feats: torch.Tensor) -> torch.Tensor:
+    def joint_pass(self, ids: torch.Tensor | None, attention_mask, feats: torch.Tensor) -> torch.Tensor:
         """Outputs [B, Q + L, H] of queries (seeing the image) and text together;
-        `attention_mask` is [B, Q + L] (bidirectional) or a prepared [B, 1, Q + L, Q + L]."""
+        `attention_mask` is [B, Q + L] (bidirectional) or a prepared [B, 1, Q + L, Q + L].
+        With no `ids` (and no mask), the queries alone: [B, Q, H]."""
         image_mask = torch.ones(feats.shape[:2], dtype=torch.long, device=feats.device)
         out = self.head.qformer(
             input_ids=ids,
             attention_mask=attention_mask,
-            query_embeds=self._queries(len(ids)),
+            query_embeds=self._queries(len(feats)),
             encoder_hidden_states=feats,
             encoder_attention_mask=image_mask,
         )

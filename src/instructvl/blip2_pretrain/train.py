@@ -8,13 +8,14 @@ from pathlib import Path
 
 import torch
 
-from instructvl.blip2_pretrain.data import WebCaptions, batches, caption, web_captions
+from instructvl.blip2_pretrain.data import WebCaptions, caption, web_captions
 from instructvl.blip2_pretrain.evaluate import retrieval
 from instructvl.blip2_pretrain.loop import run_stage
 from instructvl.blip2_pretrain.recipe import VERSION, Blip2Recipe
 from instructvl.blip2_pretrain.save import save_blip2, stage1_state, with_stage2
 from instructvl.blip2_pretrain.stage1 import DEC_TOKEN, Blip2Stage1
 from instructvl.blip2_pretrain.stage2 import caption_loss, held_out_loss, stage2_model
+from instructvl.data.seeding import permutation_batches
 from instructvl.errors import InstructVLError
 from instructvl.progress import StepBar
 from instructvl.threads import torch_threads
@@ -136,7 +137,7 @@ def _default_web(recipe: Blip2Recipe, bar) -> Path:
 
 def _stage1(recipe: Blip2Recipe, stage1: Blip2Stage1, data: WebCaptions, features, tokenizer, bar):
     """Trains stage 1 (if it has steps) and evaluates ITC retrieval; (stage report, eval)."""
-    stream = batches(len(data.train), recipe.stage1_batch, recipe.seed)
+    stream = permutation_batches(len(data.train), recipe.stage1_batch, torch.Generator().manual_seed(recipe.seed))
     stage1.train()
 
     def step_losses(_step: int) -> dict:
@@ -174,7 +175,7 @@ def _stage2(recipe: Blip2Recipe, state: dict, data: WebCaptions, features, bar, 
     held = data.eval[:EVAL_CAPTIONS]
     before = held_out_loss(model, collator, held, recipe.stage2_batch)
     build_s = time.perf_counter() - t0
-    stream = batches(len(data.train), recipe.stage2_batch, recipe.seed + 1)
+    stream = permutation_batches(len(data.train), recipe.stage2_batch, torch.Generator().manual_seed(recipe.seed + 1))
     model.train()
 
     def step_losses(_step: int) -> dict:

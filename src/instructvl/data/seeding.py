@@ -21,3 +21,19 @@ def stable_uniform(*parts: Any) -> float:
 def rng_for(*parts: Any) -> random.Random:
     """A `random.Random` seeded by `stable_seed(*parts)`."""
     return random.Random(stable_seed(*parts))
+
+
+def permutation_batches(n: int, batch_size: int, generator):
+    """Yields index tensors of min(`batch_size`, n) into range(n): epochs of permutations
+    drawn from the torch `generator`, each batch the next indices of the queue (a batch
+    may span two epochs). The generator is drawn from only when the queue runs short, so
+    a caller may draw from it too between batches, reproducibly."""
+    import torch
+
+    queue = torch.empty(0, dtype=torch.long)
+    size = min(batch_size, n)
+    while True:
+        while len(queue) < size:
+            queue = torch.cat([queue, torch.randperm(n, generator=generator)])
+        yield queue[:size]
+        queue = queue[size:]

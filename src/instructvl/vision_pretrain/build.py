@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from instructvl.artefacts import Artefact, build_lock, cache_dir, pin_keyed, register, resolve_keyed
+from instructvl.artefacts import Artefact, build_once, cache_dir, pin_keyed, register, resolve_keyed
 from instructvl.errors import InstructVLError
 from instructvl.vision_pretrain.recipe import RECIPES, VERSION
 
@@ -23,29 +22,19 @@ def ensure_tower(size: str, show_progress: bool = True) -> Path:
     """The cached tower of `RECIPES[size]`, trained first if missing (a message and a
     progress bar on stderr say so). The recipe fixes seed and data, so a rebuild gives
     the same weights; the folder appears atomically, complete or not at all."""
-    from rich.console import Console
-
     from instructvl.vision_pretrain.train import pretrain_vision
 
     target = tower_dir(size)
-    if (target / "config.json").is_file():
-        return target
     recipe = RECIPES[size]
-    console = Console(stderr=True)
-    with build_lock(target, console if show_progress else None):
-        if (target / "config.json").is_file():  # another process built it while we waited
-            return target
-        if show_progress:
-            console.print(
-                f"building the offline vision tower {SCHEME}{size} once ({recipe.steps} steps of "
-                f"{_objective(recipe)} on SynthVL {recipe.corpus}; a few minutes), cached in {target}",
-                highlight=False,
-            )
-        start = time.perf_counter()
-        pretrain_vision(target, recipe=recipe, show_progress=show_progress, console=console)
-        if show_progress:
-            console.print(f"built {SCHEME}{size} in {time.perf_counter() - start:.0f} s", highlight=False)
-    return target
+    return build_once(
+        target,
+        "config.json",
+        f"{SCHEME}{size}",
+        "the offline vision tower",
+        f"{recipe.steps} steps of {_objective(recipe)} on SynthVL {recipe.corpus}; a few minutes",
+        lambda console: pretrain_vision(target, recipe=recipe, show_progress=show_progress, console=console),
+        show_progress,
+    )
 
 
 def _objective(recipe) -> str:

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from instructvl.artefacts import atomic_folder
+from instructvl.data.seeding import permutation_batches
 from instructvl.errors import InstructVLError
 from instructvl.models.random_init import seeded
 from instructvl.progress import StepBar
@@ -108,13 +109,8 @@ def batches(n_images: int, pools: list[list[int]], recipe: Recipe):
     caption drawn per image from its pool."""
     gen = torch.Generator().manual_seed(recipe.seed)
     sizes = torch.tensor([len(p) for p in pools])
-    queue = torch.empty(0, dtype=torch.long)
-    batch = min(recipe.batch_size, n_images)
-    while True:
-        while len(queue) < batch:
-            queue = torch.cat([queue, torch.randperm(n_images, generator=gen)])
-        idx, queue = queue[:batch], queue[batch:]
-        pick = (torch.rand(batch, generator=gen) * sizes[idx]).long()
+    for idx in permutation_batches(n_images, recipe.batch_size, gen):
+        pick = (torch.rand(len(idx), generator=gen) * sizes[idx]).long()
         yield idx, torch.tensor([pools[i][k] for i, k in zip(idx.tolist(), pick.tolist())])
 
 

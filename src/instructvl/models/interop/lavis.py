@@ -96,8 +96,11 @@ def load_lavis_state_dict(model, source: str | Path | dict, components: tuple[st
     if not model.config.head.uses_qformer:
         raise InstructVLError(f"LAVIS checkpoints hold a Q-Former; this model's head is {model.config.head.type!r}")
     mapped, ignored = _mapped(read_lavis(source), model.config.head.uses_instruction)
-    skipped = sorted(k for k in mapped if components is not None and k.split(".")[0] not in components)
-    mapped = {k: v for k, v in mapped.items() if k not in set(skipped)}
+    if components is not None:
+        skipped = sorted(k for k in mapped if k.split(".")[0] not in components)
+        mapped = {k: v for k, v in mapped.items() if k.split(".")[0] in components}
+    else:
+        skipped = []
     own = dict(model.named_parameters(remove_duplicate=False))  # tied weights under every name
     unknown = sorted(set(mapped) - set(own))
     if unknown:
