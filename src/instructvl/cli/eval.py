@@ -99,6 +99,27 @@ def eval_command(
         help="Prepare each task and print its first prompt as the model would get it (images, prompt turns, "
         "candidates, decoding); loads no model and writes nothing. Exits 1 if a task's data cannot be read.",
     ),
+    judge: str | None = typer.Option(
+        None,
+        "--judge",
+        help="Add an LLM judge's relative score (LLaVA-Bench protocol) beside each generate task's metric: local "
+        "(the default preset's SmolLM2 in process, offline) or api (an OpenAI-compatible chat endpoint; see "
+        "--judge-model). Judgements are cached in <cache>/judge.",
+    ),
+    judge_model: str | None = typer.Option(
+        None, "--judge-model", help="The endpoint judge's model name (implies --judge api); key from $OPENAI_API_KEY."
+    ),
+    judge_base_url: str | None = typer.Option(
+        None,
+        "--judge-base-url",
+        help="The endpoint judge's base URL, e.g. http://127.0.0.1:8000/v1 (default $OPENAI_BASE_URL, else OpenAI's).",
+    ),
+    text_regression: bool = typer.Option(
+        True,
+        "--text-regression/--no-text-regression",
+        help="For a model whose LLM weights changed: measure the KL from the untouched LLM on fixed text-only "
+        "prompts and the scene oracle against the untouched LLM's.",
+    ),
     threads: int = typer.Option(
         1,
         min=0,
@@ -108,10 +129,12 @@ def eval_command(
 ) -> None:
     """Evaluate MODEL on TASKS: prepare prompts, run inference (resumable), score, report."""
     from instructvl.eval.harness import evaluate, select_specs
+    from instructvl.eval.judge.config import judge_from_options
     from instructvl.eval.oracle import check_oracle
 
     shard_pair = parse_shard(shard)
     phases = phases_for(phase, shard_pair[1])
+    judge_config = judge_from_options(judge, judge_model, judge_base_url)
     specs = select_specs(tasks, mode)  # unknown names (and tasks an oracle cannot serve) fail before the model loads
     if oracle is not None:
         check_oracle(oracle, specs)
@@ -142,6 +165,8 @@ def eval_command(
         model_name=model,
         progress=progress,
         announce=lambda m: err_console.print(m, highlight=False),
+        judge=judge_config,
+        text_regression=text_regression,
     )
     if results is not None:
         console.print((run_dir / "report.md").read_text(), highlight=False, markup=False, soft_wrap=True)

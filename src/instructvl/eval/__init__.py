@@ -11,5 +11,7 @@ Modules, one concept each: `spec` (TaskSpec, the YAML task files under `tasks/`)
 sharded), `postprocess` (answer clean-up), `targets` (candidates and references),
 `scoring` (outputs -> metric), `baselines` (chance / majority), `report` (results
 JSON, markdown), `compare` (runs side by side, bar chart), `records` (run folder files),
-`provenance` (versions, model fingerprint), `progress` (bars), `harness` (the phases).
+`provenance` (versions, model fingerprint), `progress` (bars), `harness` (the phases);
+packages `judge` (LLM-as-judge scoring of generate tasks, and its calibration) and
+`regression` (what tuning the LLM costs in text: KL from the untouched LLM, scene oracle).
 """

@@ -4,7 +4,12 @@
     results = evaluate(model, "held-out", "runs/eval-tiny")              # the model
     evaluate(model, "held-out", "runs/eval-tiny-text", no_image=True)    # text-only baseline
     evaluate(model, "held-out", "runs/eval-tiny-oracle", oracle="scene")  # images replaced by their scene in words
+    evaluate(model, "held-out", "runs/eval-tiny", judge=JudgeConfig(model="local"))  # + the judge's relative score
     results["tasks"][i]["score"], ["baseline"], results["averages"]["held-out"]
+
+A model whose LLM weights changed also gets the text-regression measures
+(`instructvl.eval.regression`: KL from the untouched LLM, scene oracle against it),
+in `results["text_regression"]`; judged runs get `results["judge_calibration"]`.
 
 Phases can run separately (`phases=("prepare",)`, `("infer",)`, `("score",)`); each is
 resumable. Several processes can share the inference: give each `shard=(i, n)` and
@@ -27,28 +32,34 @@ from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
 from instructvl.eval import baselines
 from instructvl.eval.infer import infer_task, shard_of
+from instructvl.eval.judge.calibration import calibration
+from instructvl.eval.judge.config import JudgeConfig
+from instructvl.eval.judge.score import Judges
 from instructvl.eval.metrics import compute
 from instructvl.eval.oracle import check_oracle, oracle_prompts
 from instructvl.eval.prepare import baseline_answers, prepare_task
 from instructvl.eval.progress import task_progress
 from instructvl.eval.provenance import model_record
 from instructvl.eval.records import prediction_path, read_json, read_jsonl, read_predictions, write_json, write_jsonl
+from instructvl.eval.regression.kl import llm_changed
+from instructvl.eval.regression.measure import REGRESSION_FILE, measure_text_regression
 from instructvl.eval.report import build_results, write_report
 from instructvl.eval.scoring import gold_logprobs, metric_inputs, metric_options_for
-from instructvl.eval.spec import TaskSpec, resolve_tasks, spec_hash, with_overrides
+from instructvl.eval.spec import TaskSpec, resolve_tasks, spec_hash, with_judge, with_overrides
 from instructvl.eval.uncertainty import TaskValues, run_interval
 from instructvl.provenance import environment
 
 PHASES = ("prepare", "infer", "score")
 
 
-def select_specs(tasks: str | list, mode: str | None = None) -> list[TaskSpec]:
-    """Specs from names / groups (or specs as they are), with the template mode overridden."""
+def select_specs(tasks: str | list, mode: str | None = None, judge: JudgeConfig | None = None) -> list[TaskSpec]:
+    """Specs from names / groups (or specs as they are), with the template mode overridden
+    and every generate task judged by `judge` (when given)."""
     if isinstance(tasks, str) or all(isinstance(t, str) for t in tasks):
         specs = resolve_tasks(tasks)
     else:
         specs = list(tasks)
-    return [with_overrides(s, mode=mode) for s in specs]
+    return [with_judge(with_overrides(s, mode=mode), judge) for s in specs]
 
 
 def _check_same(existing: dict, run: dict, run_dir: Path) -> None:
@@ -160,11 +171,13 @@ def companion_score(spec: TaskSpec, samples: list[Sample], rows: dict[str, dict]
     return {"mean": float(np.mean(values)), "ci": run_interval(f"{spec.name}:logprob", task)["ci"]}
 
 
-def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int) -> tuple[dict[str, Any], Any]:
+def task_record(
+    run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int, judges: Judges | None = None
+) -> tuple[dict[str, Any], Any]:
     """Scores one task, writes <run>/scored/<task>.jsonl, and returns its results entry
-    (with the score's 95% bootstrap interval, `ci`, and the records skipped reading the
-    source, `skipped`, `n_skipped` of them) and the bootstrap replicates (None when the
-    task could not be scored)."""
+    (with the score's 95% bootstrap interval, `ci`, the records skipped reading the
+    source, `skipped`, `n_skipped` of them, and where the spec names a judge its record,
+    `judge`) and the bootstrap replicates (None when the task could not be scored)."""
     rows = read_predictions(run_dir, spec.name)
     meta = read_json(run_dir / "prepared" / f"{spec.name}.json") or {}
     skipped = meta.get("skipped", [])
@@ -203,6 +216,8 @@ def task_record(run_dir: Path, spec: TaskSpec, samples: list[Sample], seed: int)
         replicates = bootstrap["replicates"]
         write_jsonl(run_dir / "scored" / f"{spec.name}.jsonl", scored)
     record["gold_logprob"] = companion_score(spec, samples, rows)
+    if spec.judge is not None:
+        record["judge"] = (judges or Judges()).record(spec, samples, preds, run_dir)
     majority = tuple(meta["majority"]) if meta.get("majority") else None
     record["baseline"] = baselines.baseline(spec, samples, majority)  # type: ignore[arg-type]
     return record, replicates
@@ -226,6 +241,8 @@ def evaluate(
     model_name: str | None = None,
     progress: bool = True,
     announce: Callable[[str], None] = print,
+    judge: JudgeConfig | None = None,
+    text_regression: bool = True,
 ) -> dict[str, Any] | None:
     """Evaluates `model` on `tasks` (names, groups such as "held-out", or specs) into
     `out_dir`; returns the results (None when the score phase did not run).
@@ -233,7 +250,11 @@ def evaluate(
     `limit`: samples per task (None: each spec's default, 0: all). `no_image`: the
     text-only baseline. `oracle="scene"`: the scene-description oracle (SynthVL tasks
     only; see `instructvl.eval.oracle`). `data`: a SynthVL folder (default: the cached
-    small suite); `data_root`: where real benchmarks are. `mode`: template mode override."""
+    small suite); `data_root`: where real benchmarks are. `mode`: template mode override.
+    `judge`: an LLM judge for every generate task (beside a task spec's own `judge`).
+    `text_regression`: measure what tuning the LLM cost in text, when the model's LLM
+    weights changed (on the first shard of the infer phase; not for text-only or oracle
+    runs)."""
     unknown = set(phases) - set(PHASES)
     if unknown:
         raise InstructVLError(f"unknown phases {sorted(unknown)}; phases: {', '.join(PHASES)}")
@@ -244,7 +265,7 @@ def evaluate(
     if oracle is not None and no_image:
         raise InstructVLError("the oracle already removes the images; do not ask for no_image as well")
     run_dir = Path(out_dir)
-    specs = select_specs(tasks, mode)
+    specs = select_specs(tasks, mode, judge)
     if oracle is not None:
         check_oracle(oracle, specs)
     run = open_run(run_dir, specs, model, model_name, no_image, seed, oracle)
@@ -268,12 +289,31 @@ def evaluate(
                     batch_size=batch_size,
                     on_batch=advance,
                 )
+        if text_regression and shard[0] == 0 and oracle is None and not no_image and llm_changed(model):
+            measure_text_regression(
+                model,
+                run_dir,
+                specs,
+                data=data,
+                seed=seed,
+                limit=limit,
+                batch_size=batch_size,
+                model_name=model_name,
+                progress=progress,
+                announce=announce,
+            )
     if "score" not in phases:
         return None
     started = time.perf_counter()
-    scored = {s.name: task_record(run_dir, s, samples[s.name], seed) for s in specs}
+    judges = Judges(announce=announce)
+    scored = {s.name: task_record(run_dir, s, samples[s.name], seed, judges) for s in specs}
     records = [record for record, _ in scored.values()]
     results = build_results(run, records, {name: reps for name, (_, reps) in scored.items() if reps is not None})
+    sections = {
+        "judge_calibration": calibration(run_dir, records),
+        "text_regression": read_json(run_dir / REGRESSION_FILE),
+    }
+    results.update({k: v for k, v in sections.items() if v is not None})
     json_path, md_path = write_report(run_dir, results)
     announce(f"scored {len(records)} tasks in {time.perf_counter() - started:.1f} s: {md_path}, {json_path}")
     return results

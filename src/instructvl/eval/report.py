@@ -1,5 +1,6 @@
 """Results JSON and a markdown report for one run: per task the metric, its value, the
-baseline, and how it was obtained; then held-in / held-out / real averages.
+baseline, and how it was obtained; then held-in / held-out / real averages; then, where
+there are any, the LLM judge's scores and calibration and the text-regression measures.
 
 Scores are the metrics' own values in the JSON (fractions, CIDEr as computed) and x100
 in the markdown table, as papers print them; averages are plain means over tasks. The
@@ -158,6 +159,10 @@ def markdown(results: dict[str, Any]) -> str:
             f"**{with_ci(avg['score'], avg.get('ci'))}** | {x100(avg['baseline'])} | | | | |"
         )
     lines += skipped_section(results["tasks"])
+    from instructvl.eval.judge.report import judge_lines  # these import this module
+    from instructvl.eval.regression.report import regression_lines
+
+    lines += judge_lines(results) + regression_lines(results.get("text_regression"))
     return "\n".join(lines) + "\n"
 
 

@@ -6,8 +6,10 @@ and split, or a public-format reader with annotation paths), the prompt template
 formatting mode, the output type (`generate` or `rank`) and, for ranking, the candidates,
 the length normalisation (`sum` or `mean` log-probability per token) and the positive
 candidate for AUC; the answer post-processing, the metric and its options, and the
-generation length and search (greedy, or beam search with a length penalty).
-`spec_hash` fingerprints the resolved spec; results record both.
+generation length and search (greedy, or beam search with a length penalty), and for
+generate tasks an optional LLM `judge` (`instructvl.eval.judge`) scored beside the metric.
+`spec_hash` fingerprints the resolved spec but the judge, which changes no prediction
+(a judge can be added to a finished run); results record both.
 
 `resolve_tasks` takes task names, group names (`GROUPS`) and task files: a YAML path
 (`my_tasks.yaml`) selects every task the file defines, as lmms-eval's `--include_path`.
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from instructvl.config.loader import read_yaml, validate
 from instructvl.errors import InstructVLError
+from instructvl.eval.judge.config import JudgeConfig
 from instructvl.eval.metrics import METRICS, metric_options
 from instructvl.eval.postprocess import check_ops
 from instructvl.eval.provenance import fingerprint
@@ -110,6 +113,7 @@ class TaskSpec(_Strict):
     metric_options: dict[str, Any] = Field(default_factory=dict)
     limit: int | None = Field(None, ge=1)
     batch_size: int | None = Field(None, ge=1)
+    judge: JudgeConfig | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> TaskSpec:
@@ -126,6 +130,8 @@ class TaskSpec(_Strict):
             raise ValueError("an auc task ranks candidates and names its `positive` candidate")
         if self.length_penalty != 1.0 and self.num_beams == 1:
             raise ValueError("length_penalty applies to beam search only: set num_beams > 1")
+        if self.judge is not None and self.output != "generate":
+            raise ValueError("a judge scores generated answers: a rank task cannot have one")
         check_ops(self.postprocess)
         return self
 
@@ -139,17 +145,21 @@ class TaskSpec(_Strict):
 
     def resolved(self) -> dict[str, Any]:
         """The spec as plain JSON data (what results record). Greedy decoding leaves out the
-        beam-search fields, so specs keep the fingerprints they had before those existed
-        (an evaluation folder refuses a task whose fingerprint changed)."""
+        beam-search fields, and a spec without a judge the `judge` field, so specs keep the
+        fingerprints they had before those existed (an evaluation folder refuses a task
+        whose fingerprint changed)."""
         data = self.model_dump(mode="json")
         if self.num_beams == 1:
             del data["num_beams"], data["length_penalty"]
+        if self.judge is None:
+            del data["judge"]
         return data
 
 
 def spec_hash(spec: TaskSpec) -> str:
-    """A short fingerprint of the resolved spec (changes whenever any field does)."""
-    return fingerprint(spec.resolved())
+    """A short fingerprint of the resolved spec without its judge (changes whenever any
+    field that can change a prediction does)."""
+    return fingerprint({k: v for k, v in spec.resolved().items() if k != "judge"})
 
 
 def parse_task_file(path: Path) -> dict[str, TaskSpec]:
@@ -225,6 +235,13 @@ def resolve_tasks(selection: str | list[str]) -> list[TaskSpec]:
     if not chosen:
         raise InstructVLError(f"no task selected; name tasks, a group ({', '.join(GROUPS)}) or a task file")
     return list(chosen.values())
+
+
+def with_judge(spec: TaskSpec, judge: JudgeConfig | None) -> TaskSpec:
+    """`spec` judged by `judge` when it is a generate task (rank tasks, and None, leave it as it is)."""
+    if judge is None or spec.output != "generate":
+        return spec
+    return with_overrides(spec, judge=judge.model_dump())
 
 
 def with_overrides(spec: TaskSpec, **fields: Any) -> TaskSpec:

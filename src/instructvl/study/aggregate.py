@@ -16,6 +16,7 @@ import math
 from typing import Any
 
 from instructvl.eval.compare import load_results
+from instructvl.eval.regression.measure import regression_numbers
 from instructvl.eval.report import GROUP_ORDER
 from instructvl.eval.uncertainty import (
     Replicated,
@@ -89,6 +90,7 @@ def run_record(run: Run) -> dict[str, Any]:
         "task_types": {k: sum(v) / len(v) for k, v in by_type.items()},
         "analyses": analyses,
         "values": run_values(run.eval_dir, results),
+        "text_regression": regression_numbers(results.get("text_regression")),
     }
 
 
@@ -146,6 +148,9 @@ def aggregate_cell(records: list[dict], name: str, task_info: dict[str, dict]) -
         "task_types": _summaries(records, "task_types", types),
         "train_seconds": summarize([r["train_seconds"] for r in records]),
         "analyses": _analyses(records),
+        "text_regression": _summaries(
+            records, "text_regression", list(dict.fromkeys(k for r in records for k in r.get("text_regression", {})))
+        ),
     }
     scores = cell_scores(task_runs(records), name)
     for kind in ("tasks", "groups", "task_types"):

@@ -1,6 +1,7 @@
 """The study report: `results.json` (every number), `report.md` (cells; held-in /
 held-out averages as in InstructBLIP's Table 2 and Fig. 4; task types; per task as in
-Table 1; series; analysis curves; the papers' claims against these numbers) and the PNGs.
+Table 1; series; analysis curves; what tuning the LLM cost in text, for the cells whose
+LLM weights changed; the papers' claims against these numbers) and the PNGs.
 
 Scores are shown x100 as "mean ± std" over seeds (sample standard deviation; a lone
 mean for one seed) with the hierarchical 95% bootstrap interval in brackets. Differences
@@ -14,6 +15,7 @@ from typing import Any
 
 from instructvl.analysis.report import markdown_table
 from instructvl.eval.records import write_json
+from instructvl.eval.regression.measure import KL_MEASURE
 from instructvl.eval.report import GROUP_ORDER
 from instructvl.provenance import describe
 from instructvl.study import plots
@@ -148,6 +150,24 @@ def _analysis_section(name: str, per_cell: dict[str, dict]) -> list[str]:
     return out + [f"![{name}](analysis-{name}.png)", ""]
 
 
+def _regression_section(cells: dict[str, dict]) -> list[str]:
+    """What tuning the LLM cost in text, for the cells whose LLM weights changed."""
+    tuned = {n: c["text_regression"] for n, c in cells.items() if c.get("text_regression")}
+    if not tuned:
+        return []
+    oracle = list(dict.fromkeys(k for measures in tuned.values() for k in measures if k != KL_MEASURE))
+    rows = [[n, fmt(m.get(KL_MEASURE), 1.0, 4), *(fmt(m.get(k)) for k in oracle)] for n, m in tuned.items()]
+    return [
+        "## What tuning the LLM costs in text",
+        "",
+        "For cells whose LLM weights changed: the mean KL(run || untouched LLM) per answer token on fixed text-only "
+        "prompts (nats; 0 = unchanged), and the scene-oracle score of the run minus the untouched LLM's (x100), "
+        "mean ± std over seeds.",
+        "",
+        *_table(["cell", "KL", *(f"{k} (run - untouched)" for k in oracle)], rows),
+    ]
+
+
 def _claims_section(claims: list[dict]) -> list[str]:
     rows = []
     for c in claims:
@@ -249,6 +269,7 @@ def markdown(doc: dict, overrides: dict[str, list[str]]) -> str:
         lines += _series_section(series, i, groups)
     for name, per_cell in by_analysis(doc["cells"]).items():
         lines += _analysis_section(name, per_cell)
+    lines += _regression_section(doc["cells"])
     if doc["claims"]:
         lines += _claims_section(doc["claims"])
     return "\n".join(lines)
