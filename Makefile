@@ -15,7 +15,7 @@ TORCH_WHEELS ?= /opt/wheels
 UV_VERSION := 0.13.9
 LINTED := src tests bench
 
-.PHONY: setup demo test lint test-all test-latest lock bench clean
+.PHONY: setup demo test lint browser test-all test-latest lock bench clean
 
 setup: $(STAMP)
 
@@ -37,7 +37,15 @@ lint: setup
 	.venv/bin/ruff check $(LINTED)
 	.venv/bin/ruff format --check $(LINTED)
 
-test: lint
+# The web demo's test (tests/serving/test_browser.py) drives Debian's Chromium through
+# Playwright (no browser download). Installed here where apt-get can (root); elsewhere the
+# test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+	  chromium >/dev/null; } || echo "no Chromium (apt-get install chromium): the browser test will be skipped"
+
+test: lint browser
 	$(PY) -m pytest -q
 
 test-all: setup

@@ -34,6 +34,7 @@ _COMMAND_MODULES = (
     "instructvl.cli.quickstart",
     "instructvl.cli.analyze",
     "instructvl.cli.study",
+    "instructvl.cli.serve",
 )
 
 

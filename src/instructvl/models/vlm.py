@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -133,20 +134,25 @@ class VisionLanguageModel(nn.Module):
         return self.head.num_tokens
 
     def collator(
-        self, max_length: int | None = None, image_root: str | Path | None = None, vision_features=None
+        self,
+        max_length: int | None = None,
+        image_root: str | Path | None = None,
+        vision_features=None,
+        load_pixels: Callable[[list[str]], torch.Tensor] | None = None,
     ) -> Collator:
         """A collator matched to this model (tokenizers, visual token count, image transform).
 
         `vision_features` (paths -> [n, T, D], e.g. a FeatureCache) replaces pixels with
-        precomputed frozen tower features."""
+        precomputed frozen tower features; `load_pixels` (a sample's image entries -> pixel
+        values [n, 3, H, W]) replaces reading image files (e.g. images already in memory)."""
 
-        def load_pixels(paths: list[str]) -> torch.Tensor:
+        def read_pixels(paths: list[str]) -> torch.Tensor:
             return self.vision.preprocess([load_image(p) for p in paths])
 
         return Collator(
             self.formatter,
             self.tokens_per_image,
-            vision_features or load_pixels,
+            vision_features or load_pixels or read_pixels,
             max_length or self.llm.max_length,
             self.instruction_tokenizer,
             self.config.head.max_instruction_tokens,
@@ -294,11 +300,56 @@ class VisionLanguageModel(nn.Module):
             results.append(row[:cut])
         return results
 
+    def answer_text(self, ids: list[int]) -> str:
+        """The answer text of generated token ids (special tokens dropped, whitespace trimmed)."""
+        return self.llm.tokenizer.decode(ids, skip_special_tokens=True).strip()
+
     def generate_text(self, samples: list, image_root: str | Path | None = None, **kwargs) -> list[str]:
         """Decoded answers for prompt samples (see `generate` for the keyword arguments)."""
         batch = self.collator(image_root=image_root).prompt_batch(samples)
-        ids = self.generate(batch, **kwargs)
-        return [self.llm.tokenizer.decode(row, skip_special_tokens=True).strip() for row in ids]
+        return [self.answer_text(row) for row in self.generate(batch, **kwargs)]
+
+    # -- decoding one step at a time (decoder-only LMs) ----------------------------------
+
+    def _prefill(self, batch: Batch, visual: torch.Tensor | None):
+        """The left-padded prompts through a decoder-only LM with a fresh KV cache:
+        (cache, last hidden state of each row [B, D])."""
+        with self._injection(batch, visual):
+            out = self.llm.model.base_model(
+                **self._text_inputs(batch, visual),
+                attention_mask=batch.attention_mask,
+                position_ids=_positions(batch.attention_mask),
+                use_cache=True,
+            )
+        return out.cache, out.last_hidden_state[:, -1]
+
+    @torch.no_grad()
+    def start_decoding(self, batch: Batch):
+        """The first step of decoding one token at a time, for callers that add and drop
+        rows between steps (a server; `generate` runs the whole loop itself): the prompts of
+        a `prompt_batch` with a fresh KV cache. Returns (cache, next-token logits [B,
+        vocab]); `decode_step` goes on. Decoder-only LMs."""
+        if self.llm.is_seq2seq:
+            raise InstructVLError("decoding step by step is for decoder-only LMs; use generate for seq2seq")
+        batch = batch.to(self.device)
+        cache, last = self._prefill(batch, self.visual_sequence(batch))
+        return cache, self._lm_head(last)
+
+    @torch.no_grad()
+    def decode_step(
+        self, cache, tokens: torch.Tensor, attention_mask: torch.Tensor, positions: torch.Tensor
+    ) -> torch.Tensor:
+        """Feeds one token per row (`tokens` [B] at `positions` [B]; `attention_mask` [B, L + 1]
+        covers the cache's L positions and the new one) and returns the next-token logits
+        [B, vocab]; the cache grows by one position."""
+        out = self.llm.model.base_model(
+            input_ids=tokens[:, None],
+            attention_mask=attention_mask,
+            position_ids=positions[:, None],
+            cache=cache,
+            use_cache=True,
+        )
+        return self._lm_head(out.last_hidden_state[:, -1])
 
     # -- candidate scoring -------------------------------------------------------------
 
@@ -336,14 +387,8 @@ class VisionLanguageModel(nn.Module):
 
     def _score_causal(self, batch: Batch, visual, candidates, chunk_size):
         base = self.llm.model.base_model
-        with self._injection(batch, visual):
-            prefill = base(
-                **self._text_inputs(batch, visual),
-                attention_mask=batch.attention_mask,
-                position_ids=_positions(batch.attention_mask),
-                use_cache=True,
-            )
-        first = torch.log_softmax(self._lm_head(prefill.last_hidden_state[:, -1]).float(), -1)
+        prompt_cache, last = self._prefill(batch, visual)
+        first = torch.log_softmax(self._lm_head(last).float(), -1)
         results = []
         for i, cands in enumerate(candidates):
             prompt_mask = batch.attention_mask[i : i + 1]
@@ -351,7 +396,7 @@ class VisionLanguageModel(nn.Module):
             scores = []
             for ids, mask in self._candidate_chunks(cands, chunk_size):
                 n, width = ids.shape
-                cache = _row_cache(prefill.cache, i, n)
+                cache = _row_cache(prompt_cache, i, n)
                 out = base(
                     input_ids=ids,
                     attention_mask=torch.cat([prompt_mask.expand(n, -1), mask], 1),
