@@ -24,18 +24,23 @@ def pretrain_vision(
         "(default: the cached small one of --corpus, seed 0, generated once)",
     ),
     corpus: str = typer.Option(
-        None, "--corpus", help="default data: suite (held-in splits; the cached build's) or web (SynthVL-web)"
+        None, "--corpus", help="default data: web (SynthVL-web; the cached build's) or suite (held-in splits)"
     ),
     scene_weight: float = typer.Option(
         None,
         "--scene-weight",
         min=0.0,
-        help="web corpus: weight of the supervised scene targets (cell kind / colour / size, kinds, colours, "
-        "count) beside the contrastive loss; 0 turns them off (default 1)",
+        help="web corpus: weight of the supervised scene targets (per-patch kind and colour, the largest "
+        "object's kind, kinds and colours present, count) beside the contrastive loss; 0 turns them off "
+        "(default: the cached build's recipe, 1)",
     ),
-    seed: int = typer.Option(None, "--seed", help="initialisation and batch-order seed (default 0)"),
-    batch_size: int = typer.Option(None, "--batch-size", help="images per step (default 128)"),
-    lr: float = typer.Option(None, "--lr", help="peak AdamW learning rate (default 1e-3)"),
+    seed: int = typer.Option(
+        None, "--seed", help="initialisation and batch-order seed (default: the cached build's recipe, 0)"
+    ),
+    batch_size: int = typer.Option(
+        None, "--batch-size", help="images per step (default: the cached build's recipe, 64)"
+    ),
+    lr: float = typer.Option(None, "--lr", help="peak AdamW learning rate (default: the cached build's recipe, 1e-3)"),
     only: str = typer.Option("", "--only", help="comma-separated held-in datasets to train on (default: all held-in)"),
     threads: int = typer.Option(2, "--threads", help="torch CPU threads"),
     no_scene_captions: bool = typer.Option(

@@ -10,7 +10,11 @@ tower, single-object scenes, 200 steps, a shape probe reached 0.41 with them and
 with 3 x 3 cell targets.
 
 `SceneHeads` reads them from the tower's output: the dense targets from each patch
-token, the image targets from the pooled (class) output."""
+token, the image targets from the pooled (class) output. A dense loss is the mean over
+the patches an object covers plus the mean over the empty ones: averaged over all
+patches, the few object patches of a scene are swamped by background (measured, 1000
+steps of 64: shape 0.69 plain, 0.83 balanced). `LOSS_WEIGHTS` then favour what is
+slowest to learn: shape (both kind targets) and count."""
 
 from __future__ import annotations
 
@@ -25,6 +29,10 @@ from instructvl.data.synthvl.web import COLOURS, KINDS
 TARGET_KINDS = KINDS + ("sign", "text")
 MAX_COUNT = 6
 MIN_COVER = 1 / 8  # of a patch's pixels, for the patch to take an object's label
+LOSS_WEIGHTS = {"patch_kind": 2.0, "patch_colour": 1.0, "largest": 2.0, "kinds": 1.0, "colours": 1.0, "count": 2.0}
+"""Per scene target. Measured on the tiny tower, 1000 steps of 64, balanced dense losses,
+probes as `instructvl analyze tower` (shape / count): all at 1, 0.83 / 0.85; both kind
+targets at 2, 0.89 / 0.83; these, 0.88 / 0.87; kinds at 3 and count at 2, 0.88 / 0.84."""
 
 
 def patch_labels(scene: Scene, label_of, grid: int) -> list[int]:
@@ -71,15 +79,29 @@ class SceneHeads(nn.Module):
         self.count = nn.Linear(hidden, MAX_COUNT + 1)
 
     def loss(self, patches: torch.Tensor, pooled: torch.Tensor, targets: list[torch.Tensor]) -> torch.Tensor:
-        """Sum of the six losses (cross-entropy; binary for the multi-hot ones) for patch
-        tokens [B, grid * grid, hidden] and pooled outputs [B, hidden]."""
+        """The `LOSS_WEIGHTS`-weighted sum of the six losses (balanced cross-entropy for
+        the dense targets, cross-entropy for the largest kind and the count, binary for the
+        multi-hot ones) for patch tokens [B, grid * grid, hidden] and pooled outputs [B, hidden]."""
         ce, bce = nn.functional.cross_entropy, nn.functional.binary_cross_entropy_with_logits
         kind, colour, largest, kinds, colours, count = targets
-        return (
-            ce(self.patch_kind(patches).flatten(0, 1), kind.flatten())
-            + ce(self.patch_colour(patches).flatten(0, 1), colour.flatten())
-            + ce(self.largest(pooled), largest[:, 0])
-            + bce(self.kinds(pooled), kinds.float())
-            + bce(self.colours(pooled), colours.float())
-            + ce(self.count(pooled), count[:, 0])
-        )
+        losses = {
+            "patch_kind": balanced_dense_loss(self.patch_kind(patches), kind),
+            "patch_colour": balanced_dense_loss(self.patch_colour(patches), colour),
+            "largest": ce(self.largest(pooled), largest[:, 0]),
+            "kinds": bce(self.kinds(pooled), kinds.float()),
+            "colours": bce(self.colours(pooled), colours.float()),
+            "count": ce(self.count(pooled), count[:, 0]),
+        }
+        return sum(LOSS_WEIGHTS[name] * value for name, value in losses.items())
+
+
+def balanced_dense_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of per-patch `logits` [B, P, C] against `labels` [B, P] (0: no
+    object): the mean over object patches plus the mean over empty ones (a part with no
+    patch adds 0)."""
+    per_patch = nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none")
+    covered = (labels.flatten() > 0).float()
+    empty = 1 - covered
+    return (per_patch * covered).sum() / covered.sum().clamp(min=1) + (per_patch * empty).sum() / empty.sum().clamp(
+        min=1
+    )
