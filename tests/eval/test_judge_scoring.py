@@ -1,16 +1,21 @@
-"""The judge metric: the protocol's prompt and parser, the judge config (task spec and
-command line), what a sample gives the judge, a task's relative score with unread and
-failed judgements counted (never scored 0), the calibration table, the local judge on a
-tiny random LM, and the judge in `evaluate` and `instructvl eval` against a loopback
-chat-completions server (a second scoring asks nothing)."""
+"""The judge metric: the protocol's prompt, score lines and parser, the judge config (task
+spec and command line), what a sample gives the judge, a task's relative score with
+unread and failed judgements counted (never scored 0), the calibration table, the local
+judge on a tiny random LM (its score lines' log-probabilities against a plain forward
+pass, its expected scores, its cache and report), and the judge in `evaluate` and
+`instructvl eval` against a loopback chat-completions server (a second scoring asks
+nothing)."""
 
 import json
 
+import numpy as np
 import pytest
+import torch
 from typer.testing import CliRunner
 
 from instructvl.cli import _register, app
 from instructvl.config.schema import LanguageConfig
+from instructvl.data.schema import Sample, Turn
 from instructvl.data.synthvl.scene_text import describe_scene
 from instructvl.errors import InstructVLError
 from instructvl.eval.harness import evaluate, select_specs
@@ -20,7 +25,8 @@ from instructvl.eval.judge.config import JudgeConfig, judge_from_options
 from instructvl.eval.judge.context import judge_inputs
 from instructvl.eval.judge.endpoint import ChatEndpoint
 from instructvl.eval.judge.local import LocalJudge
-from instructvl.eval.judge.protocol import judge_messages, parse_scores
+from instructvl.eval.judge.protocol import SCORE_LINES, judge_messages, parse_scores
+from instructvl.eval.judge.report import judge_lines
 from instructvl.eval.judge.score import judge_task, judged_path
 from instructvl.eval.prepare import prepare_samples
 from instructvl.eval.records import read_json, read_jsonl
@@ -134,29 +140,83 @@ def test_relative_score_counts_unread_and_failed_judgements(suite, tmp_path):
     assert table["auc"] == 0.75  # model scores 9, 4 (match) against 2, 6: 3 of 4 pairs in order
 
 
-def test_the_local_judge_replies_greedily_and_an_unreadable_judge_scores_nothing(tiny_parts, suite, tmp_path):
+def test_the_prompt_asks_for_one_of_a_hundred_score_lines():
+    assert len(SCORE_LINES) == 100 and SCORE_LINES["1 1"] == (1, 1) and SCORE_LINES["10 3"] == (10, 3)
+    assert all(parse_scores(line) == tuple(map(float, pair)) for line, pair in SCORE_LINES.items())
+
+
+@pytest.fixture(scope="module")
+def judge_llm(tiny_parts):
+    """A tiny random Llama with room for the judging prompt."""
     from transformers import AutoTokenizer
 
-    tok = AutoTokenizer.from_pretrained(tiny_parts["llama"])  # a tiny Llama with room for the judging prompt
+    tok = AutoTokenizer.from_pretrained(tiny_parts["llama"])
     arch = dict(model_type="llama", vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2)
     arch.update(num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048)
-    llm = LanguageModel.build(LanguageConfig(kind="causal", arch=arch, tokenizer=tiny_parts["llama"]))
-    local = LocalJudge(llm, max_tokens=5, batch_size=2)
-    prompts = [judge_messages("A red square.", "Colour?", "red", a) for a in ("red", "blue", "green")]
-    calls, generate = [], llm.model.generate
-    llm.model.generate = lambda **kw: calls.append(kw) or generate(**kw)
-    replies = local.complete_all(prompts)
-    assert replies == local.complete_all(prompts) and all(isinstance(r, str) for r in replies)
-    assert [(c["input_ids"].shape[0], c["max_new_tokens"], c["do_sample"]) for c in calls[:2]] == [(2, 5, False)] + [
-        (1, 5, False)
-    ]
+    return LanguageModel.build(LanguageConfig(kind="causal", arch=arch, tokenizer=tiny_parts["llama"]))
+
+
+def line_logprobs(judge: LocalJudge, messages) -> np.ndarray:
+    """Each score line's summed log-probability as the whole reply, by one plain forward
+    pass over the prompt and the line (no KV cache, no batch, no padding)."""
+    sample = Sample("s", "judge", turns=[Turn(m["role"], m["content"]) for m in messages])
+    prompt = judge.collator.prompt_batch([sample]).input_ids[0].tolist()
+    out = []
+    for line in SCORE_LINES:
+        answer = judge.model.formatter.answer_ids(line)
+        with torch.inference_mode():
+            logits = judge.model.llm.model(input_ids=torch.tensor([prompt + answer])).logits[0].float()
+        logprobs = torch.log_softmax(logits[len(prompt) - 1 : -1], -1)
+        out.append(float(logprobs.gather(-1, torch.tensor(answer)[:, None]).sum()))
+    return np.array(out)
+
+
+def test_the_local_judge_scores_by_the_likelihood_of_the_score_lines(judge_llm):
+    local = LocalJudge(judge_llm, batch_size=2)
+    prompts = [judge_messages("A red square.", "Colour?", "red", a) for a in ("red", "a blue one", "green")]
+    replies = local.complete_all(prompts)  # batches of 2 and 1: left padding in the first
+    pairs = np.array(list(SCORE_LINES.values()), dtype=float)
+    for messages, reply in zip(prompts, replies):
+        assert list(reply) == list(SCORE_LINES)
+        direct = line_logprobs(local, messages)
+        np.testing.assert_allclose(list(reply.values()), direct, atol=1e-4)
+        assert max(reply, key=reply.get) == list(SCORE_LINES)[int(direct.argmax())]
+        weights = np.exp(direct - direct.max()) / np.exp(direct - direct.max()).sum()
+        reference, model = local.scores(reply)
+        assert (reference, model) == pytest.approx(tuple(weights @ pairs), abs=1e-4)
+        assert 1 <= reference <= 10 and 1 <= model <= 10
+    assert local.identity.startswith("local|") and local.identity.endswith("|likelihood")
+
+
+def test_the_local_judge_scores_every_sample_and_caches_its_likelihoods(judge_llm, suite, tmp_path):
     (spec,) = select_specs("gqa")
     samples = prepare_samples(spec, suite, limit=3)
+    local = LocalJudge(judge_llm, batch_size=2)
     judge = CachedJudge(local, tmp_path / "cache")
     record = judge_task(spec, samples, ["red", "blue", "green"], judge, tmp_path)
-    assert record["n_judged"] + record["n_unparsed"] == 3 and record["n_failed"] == 0
-    assert record["score"] is None if record["n_judged"] == 0 else record["score"] > 0
-    assert record["judge"].startswith("local|") and judge.asked == 3
+    assert (record["n"], record["n_judged"], record["n_unparsed"], record["n_failed"]) == (3, 3, 0, 0)
+    assert judge.asked == record["requests"] == 3 and record["judge"] == local.identity
+    rows = read_jsonl(judged_path(tmp_path, "gqa"))
+    assert [r["status"] for r in rows] == ["ok"] * 3
+    assert [r["scores"] for r in rows] == [list(local.scores(r["reply"])) for r in rows]
+    scores = np.array([r["scores"] for r in rows])
+    assert record["reference_mean"] == pytest.approx(scores[:, 0].mean())
+    assert record["score"] == pytest.approx(scores[:, 1].mean() / scores[:, 0].mean())
+    calls, score_candidates = [], local.model.score_candidates
+    local.model.score_candidates = lambda *a, **kw: calls.append(a) or score_candidates(*a, **kw)
+    again = CachedJudge(local, tmp_path / "cache")
+    assert judge_task(spec, samples, ["red", "blue", "green"], again, tmp_path)["score"] == record["score"]
+    assert again.asked == 0 and calls == []
+    again.complete_all([judge_messages("A red square.", "Colour?", "red", "red")])
+    assert again.asked == 1 and len(calls) == 1  # a new prompt is scored, and cached
+    results = {
+        "tasks": [
+            {"task": "gqa", "metric": "top1", "score": 0.5, "judge": {"config": JudgeConfig().described(), **record}}
+        ]
+    }
+    lines = judge_lines(results)
+    assert f"- local: {local.method}" in lines and "scores by likelihood, not from generated text" in local.method
+    assert any(line.startswith("| gqa | top1 | 50.0 |") and line.endswith("| 3 / 3 | 0 | 0 |") for line in lines)
 
 
 def test_evaluate_adds_the_judge_beside_the_metric_and_caches_it(model, suite, tmp_path, monkeypatch):
@@ -181,6 +241,7 @@ def test_evaluate_adds_the_judge_beside_the_metric_and_caches_it(model, suite, t
     assert (row["pass_wrong"], row["agreement"], row["auc"]) == (0.0, 1.0, None)  # no match, none passed
     report = (run / "report.md").read_text()
     assert "## LLM-as-judge" in report and "| gqa | top1 |" in report and "77.8 [77.8, 77.8]" in report
+    assert f"- m at {server.url}: the first line of its reply at temperature 0, read as two scores" in report
     assert "### Judge calibration (short-answer tasks)" in report and POOLED not in report
     assert json.loads((run / "results.json").read_text())["judge_calibration"] == results["judge_calibration"]
 

@@ -1,5 +1,6 @@
 """Judgements on disk, keyed by a hash of (judge, prompt): `<root>/<key[:2]>/<key>.json`
-holds the judge's identity, the messages and the reply, written aside and renamed into
+holds the judge's identity, the messages and the reply (an endpoint's text, the local
+judge's log-probabilities of the score lines), written aside and renamed into
 place as soon as the reply comes, so an interrupted judging resumes. Only replies are kept
 (a failed request is asked again next time); a file whose judge or messages differ from
 the request's (a hash collision) is not used. `MAX_CONSECUTIVE_FAILURES` failed requests
@@ -19,14 +20,24 @@ from instructvl.eval.records import read_json, write_json
 MAX_CONSECUTIVE_FAILURES = 3
 
 
+Reply = str | dict[str, float]
+"""What a judge answers a prompt with, as JSON: an endpoint's text, the local judge's
+log-probability of each score line."""
+
+
 class Judge(Protocol):
     """What judges offer: an `identity` (what makes a reply: the cache key), how many
-    prompts they take at once, and a reply (or an exception) per prompt."""
+    prompts they take at once, a reply (or an exception) per prompt, the (reference,
+    model) scores of a reply (None when it holds none), and how it scores in words
+    (`method`, for the report)."""
 
     identity: str
     batch_size: int
+    method: str
 
-    def complete_all(self, prompts: list[Messages]) -> list[str | Exception]: ...
+    def complete_all(self, prompts: list[Messages]) -> list[Reply | Exception]: ...
+
+    def scores(self, reply: Reply) -> tuple[float, float] | None: ...
 
 
 class CachedJudge:
@@ -36,21 +47,23 @@ class CachedJudge:
         self.judge = judge
         self.root = Path(root)
         self.identity = judge.identity
+        self.method = judge.method
+        self.scores = judge.scores
         self.asked = 0
 
     def _path(self, messages: Messages) -> Path:
         key = fingerprint({"judge": self.identity, "messages": messages})
         return self.root / key[:2] / f"{key}.json"
 
-    def _cached(self, messages: Messages) -> str | None:
+    def _cached(self, messages: Messages) -> Reply | None:
         entry = read_json(self._path(messages))
         if entry and entry.get("judge") == self.identity and entry.get("messages") == messages:
             return entry["reply"]
         return None
 
-    def complete_all(self, prompts: list[Messages]) -> list[str | Exception]:
+    def complete_all(self, prompts: list[Messages]) -> list[Reply | Exception]:
         """Each prompt's reply (from the cache where there is one), or the judge's error for it."""
-        out: list[str | Exception | None] = [self._cached(m) for m in prompts]
+        out: list[Reply | Exception | None] = [self._cached(m) for m in prompts]
         todo = [i for i, reply in enumerate(out) if reply is None]
         streak = 0
         for start in range(0, len(todo), self.judge.batch_size):
@@ -58,7 +71,7 @@ class CachedJudge:
             self.asked += len(chunk)
             for i, reply in zip(chunk, self.judge.complete_all([prompts[i] for i in chunk])):
                 out[i] = reply
-                if isinstance(reply, str):
+                if not isinstance(reply, Exception):
                     write_json(self._path(prompts[i]), {"judge": self.identity, "messages": prompts[i], "reply": reply})
                     streak = 0
                     continue

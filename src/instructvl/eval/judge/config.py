@@ -15,17 +15,19 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from instructvl.errors import InstructVLError
 
 LOCAL = "local"
-"""The in-process judge: the default preset's language model (SmolLM2-135M-Instruct offline)."""
+"""The in-process judge: the default preset's language model (SmolLM2-135M-Instruct offline),
+scoring by likelihood (`instructvl.eval.judge.local`)."""
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 JUDGE_CHOICES = (LOCAL, "api")
 
 
 class JudgeConfig(BaseModel):
-    """A judge: `model` "local" (in process) or the name of a model at an OpenAI-compatible
-    chat endpoint (`base_url`); `max_tokens` of reply (the scores are on its first line);
-    per request a timeout of `timeout_s` and up to `retries` retries on 429, 5xx, timeouts
-    and dropped connections, waiting `backoff_s` x 2^attempt (or the server's Retry-After).
-    In a task file `judge: local` is short for `judge: {model: local}`."""
+    """A judge: `model` "local" (in process, scoring by likelihood: the other fields are
+    an endpoint's) or the name of a model at an OpenAI-compatible chat endpoint
+    (`base_url`); `max_tokens` of reply (the scores are on its first line); per request a
+    timeout of `timeout_s` and up to `retries` retries on 429, 5xx, timeouts and dropped
+    connections, waiting `backoff_s` x 2^attempt (or the server's Retry-After). In a task
+    file `judge: local` is short for `judge: {model: local}`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 

@@ -19,7 +19,7 @@ import urllib.request
 
 from instructvl.errors import InstructVLError
 from instructvl.eval.judge.config import DEFAULT_BASE_URL, JudgeConfig
-from instructvl.eval.judge.protocol import Messages
+from instructvl.eval.judge.protocol import Messages, parse_scores
 
 MAX_WAIT_S = 60.0
 ERROR_SHOWN = 300
@@ -51,6 +51,10 @@ def reply_text(payload: object) -> str:
 
 class ChatEndpoint:
     """A judge at an OpenAI-compatible endpoint (see the module docstring)."""
+
+    method = "the first line of its reply at temperature 0, read as two scores"
+    scores = staticmethod(parse_scores)
+    """(reference, model) scores of a reply, None when its first line is not two scores."""
 
     def __init__(self, config: JudgeConfig, api_key: str | None = None) -> None:
         self.config = config

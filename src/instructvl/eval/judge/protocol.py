@@ -1,6 +1,7 @@
 """The LLaVA-Bench judging protocol: the prompt (context, question, the reference as
-Assistant 1 and the model as Assistant 2, then the rating instruction) and the reader of
-the judge's first line ("8 6": reference, then model)."""
+Assistant 1 and the model as Assistant 2, then the rating instruction), the first lines
+it asks for ("8 6": reference, then model) and the reader of a written reply's first
+line."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ INSTRUCTION = (
     "answers were shown does not affect your judgement."
 )
 SCALE = (1.0, 10.0)
+_WHOLE_SCORES = range(int(SCALE[0]), int(SCALE[1]) + 1)
+SCORE_LINES = {f"{a} {b}": (a, b) for a in _WHOLE_SCORES for b in _WHOLE_SCORES}
+"""Every first line of whole scores the instruction asks for, "1 1" .. "10 10", and its
+(reference score, model score)."""
 _PAIR = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:,\s*|\s+)(\d+(?:\.\d+)?)\s*\.?\s*")
 
 

@@ -1,5 +1,6 @@
-"""The judge's part of an evaluation report: each judged task's relative score beside its
-own metric, with the counts of unread and failed judgements, then the calibration table."""
+"""The judge's part of an evaluation report: each judge and how it scores, each judged
+task's relative score beside its own metric, with the counts of unread and failed
+judgements, then the calibration table."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ from instructvl.eval.report import with_ci, x100
 def _who(config: dict[str, Any]) -> str:
     """The judge in words: "MODEL at URL", or "local" (in process)."""
     return f"{config['model']} at {config['base_url']}" if config.get("base_url") else config["model"]
+
+
+def _judge_and_method(judged: dict[str, Any]) -> str:
+    """The judge in words and, once it has judged, how it scores."""
+    who = _who(judged["config"])
+    return f"{who}: {judged['method']}" if judged.get("method") else who
 
 
 def _judge_cell(judged: dict[str, Any]) -> str:
@@ -30,16 +37,18 @@ def judge_lines(results: dict[str, Any]) -> list[str]:
     judged = [t for t in results["tasks"] if t.get("judge")]
     if not judged:
         return []
-    judges = sorted({_who(t["judge"]["config"]) for t in judged})
+    judges = sorted({_judge_and_method(t["judge"]) for t in judged})
     lines = [
         "",
         "## LLM-as-judge",
         "",
-        f"Judge: {', '.join(judges)}, temperature 0. The LLaVA-Bench protocol: the judge reads the image "
-        "description (SynthVL scene or captions), the question, the reference answer and the model's answer and "
-        "scores both 1-10; relative score = mean model score / mean reference score x100, over the samples whose "
-        "reply held two scores, with its 95% bootstrap interval. Unread replies and failed requests are counted, "
-        "never scored.",
+        "The LLaVA-Bench protocol: the judge reads the image description (SynthVL scene or captions), the "
+        "question, the reference answer and the model's answer and scores both 1-10; relative score = mean model "
+        "score / mean reference score x100, over the samples scored, with its 95% bootstrap interval. Unread "
+        "replies (an endpoint's reply without two scores on its first line) and failed requests are counted, "
+        "never scored. Judge:",
+        "",
+        *(f"- {judge}" for judge in judges),
         "",
         "| task | metric | score | judge relative score | model / reference mean | judged | unread | failed |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
@@ -67,9 +76,10 @@ def calibration_lines(table: list[dict[str, Any]] | None) -> list[str]:
         "### Judge calibration (short-answer tasks)",
         "",
         "Exact match: the answer equals the gold answer after VQA normalisation (of all n). The judge's numbers "
-        "are over the replies it could read. Judge score: the model's 1-10 score. Pass: scored at least as high "
-        "as the reference. Agreement: pass where the answer matches, fail where it does not. AUC: how well the "
-        "judge's score separates matching answers from the others (0.5: not at all). Percentages x100.",
+        "are over the replies it could read. Judge score: the model's 1-10 score (the local judge's: expected). "
+        "Pass: scored at least as high as the reference. Agreement: pass where the answer matches, fail where it "
+        "does not. AUC: how well the judge's score separates matching answers from the others (0.5: not at all). "
+        "Percentages x100.",
         "",
         "| task | n | exact match | replies read | judge score: match / no match | pass: match / no match | "
         "agreement | AUC |",

@@ -1,11 +1,13 @@
 """A generate task's judge score: each sample judged (through the disk cache), its reply
-read as (reference, model) scores, and the task's relative score = mean model score /
-mean reference score over the samples whose reply was read, with a 95% percentile
-bootstrap interval (the samples resampled, the ratio recomputed). Per sample, the
-judgement goes to `<run>/judged/<task>.jsonl` with its status: `ok`, `unparsed` (the
-reply is not two 1-10 scores; kept, never scored 0) or `failed` (no reply after the
-retries). Short-answer tasks also record each answer's exact match with the gold answer
-(VQA normalisation), for the calibration table."""
+read as (reference, model) scores by the judge (an endpoint's first line; the local
+judge's expected scores from its likelihoods), and the task's relative score = mean
+model score / mean reference score over the samples whose reply was read, with a 95%
+percentile bootstrap interval (the samples resampled, the ratio recomputed). Per sample,
+the judgement goes to `<run>/judged/<task>.jsonl` with its status: `ok`, `unparsed` (an
+endpoint's reply is not two 1-10 scores; kept, never scored 0; the local judge's never
+is) or `failed` (no reply after the retries). Short-answer tasks also record each
+answer's exact match with the gold answer (VQA normalisation), for the calibration
+table."""
 
 from __future__ import annotations
 
@@ -18,10 +20,10 @@ import numpy as np
 
 from instructvl.data.schema import Sample
 from instructvl.errors import InstructVLError
-from instructvl.eval.judge.cache import CachedJudge
+from instructvl.eval.judge.cache import CachedJudge, Reply
 from instructvl.eval.judge.config import JudgeConfig
 from instructvl.eval.judge.context import judge_inputs
-from instructvl.eval.judge.protocol import judge_messages, parse_scores
+from instructvl.eval.judge.protocol import judge_messages
 from instructvl.eval.metrics import top1_accuracy
 from instructvl.eval.records import write_jsonl
 from instructvl.eval.spec import TaskSpec
@@ -41,12 +43,14 @@ def is_short_answer(spec: TaskSpec) -> bool:
     return spec.output == "generate" and spec.metric in SHORT_ANSWER_METRICS
 
 
-def _row(sample: Sample, inputs: tuple[str, str, str], prediction: str, reply) -> dict[str, Any]:
+def _row(
+    sample: Sample, inputs: tuple[str, str, str], prediction: str, reply: Reply | Exception, judge: CachedJudge
+) -> dict[str, Any]:
     _, question, reference = inputs
     row: dict[str, Any] = {"id": sample.id, "question": question, "reference": reference, "prediction": prediction}
-    if not isinstance(reply, str):
+    if isinstance(reply, Exception):
         return {**row, "status": "failed", "scores": None, "reply": None, "error": str(reply)}
-    scores = parse_scores(reply)
+    scores = judge.scores(reply)
     return {**row, "status": "ok" if scores else "unparsed", "scores": scores and list(scores), "reply": reply}
 
 
@@ -63,12 +67,13 @@ def judge_task(
     spec: TaskSpec, samples: list[Sample], predictions: list[str], judge: CachedJudge, run_dir: Path
 ) -> dict[str, Any]:
     """Judges every sample's prediction (see the module docstring); returns the task's
-    judge record: the relative score and its interval, the mean scores, the counts."""
+    judge record: the relative score and its interval, the mean scores, the counts, the
+    judge and how it scores (`method`)."""
     inputs = [judge_inputs(spec, s) for s in samples]
     prompts = [judge_messages(d, q, r, p) for (d, q, r), p in zip(inputs, predictions)]
     asked = judge.asked
     replies = judge.complete_all(prompts)
-    rows = [_row(s, i, p, r) for s, i, p, r in zip(samples, inputs, predictions, replies)]
+    rows = [_row(s, i, p, r, judge) for s, i, p, r in zip(samples, inputs, predictions, replies)]
     if is_short_answer(spec):
         exact = top1_accuracy(predictions, [[r] for _, _, r in inputs], match="vqa").per_sample
         rows = [{**row, "exact_match": bool(e)} for row, e in zip(rows, exact)]
@@ -86,6 +91,7 @@ def judge_task(
         "n_failed": counts["failed"],
         "requests": judge.asked - asked,
         "judge": judge.identity,
+        "method": judge.method,
     }
 
 
@@ -135,7 +141,7 @@ def build_judge(config: JudgeConfig):
     if config.is_local:
         from instructvl.eval.judge.local import LocalJudge, default_judge_llm
 
-        return LocalJudge(default_judge_llm(), config.max_tokens)
+        return LocalJudge(default_judge_llm())
     from instructvl.eval.judge.endpoint import ChatEndpoint
 
     return ChatEndpoint(config)
