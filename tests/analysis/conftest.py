@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from instructvl.data.synthvl.generate import Scale, generate_suite
+from instructvl.threads import torch_threads
 from tests.models.helpers import build
 
 
@@ -34,7 +34,5 @@ def model_k2(tiny_parts):
 @pytest.fixture(autouse=True)
 def one_thread():
     """Tiny models run far faster on one thread on a shared machine; restored after each test."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield

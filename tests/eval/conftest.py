@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from instructvl.data.synthvl.generate import Scale, generate_suite
+from instructvl.threads import torch_threads
 from tests.models.helpers import build
 
 NAMES = ["vsr", "iconqa", "memes", "visdial", "gqa", "nocaps", "vqa"]
@@ -31,10 +31,8 @@ def model(tiny_parts):
 def one_thread():
     """Tiny models run far faster on one thread, above all on a shared machine (OpenMP
     threads wait on each other); the setting is restored after each test."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 class PromptSpy:

@@ -4,8 +4,8 @@ server for it in a thread."""
 from __future__ import annotations
 
 import pytest
-import torch
 
+from instructvl.threads import torch_threads
 from tests.models.helpers import build
 from tests.serving.helpers import running
 
@@ -32,7 +32,5 @@ def server(tiny_model):
 @pytest.fixture(autouse=True)
 def one_thread():
     """Tiny models run far faster on one thread, above all on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
