@@ -6,7 +6,6 @@ import typer
 
 from instructvl.cli import app
 from instructvl.cli.common import console, err_console, load_model_with_status
-from instructvl.cli.generate import generation_options
 from instructvl.errors import InstructVLError
 
 COMMANDS = "/image PATH (new image, new conversation), /reset (forget the history), /quit or /exit (end; Ctrl-D too)"
@@ -25,6 +24,7 @@ def chat(
     """The chat loop (its help text, `help=` above, lists the `COMMANDS`)."""
     from instructvl.data.schema import Sample, Turn
     from instructvl.models.vision import load_image
+    from instructvl.models.vlm import generation_options
 
     vlm = load_model_with_status(model, set_)
     images: list[str] = []

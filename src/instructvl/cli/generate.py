@@ -8,17 +8,6 @@ from instructvl.cli import app
 from instructvl.cli.common import console, load_model_with_status, not_blank
 
 
-def generation_options(max_new_tokens: int, num_beams: int, temperature: float, seed: int) -> dict:
-    """Keyword arguments for `VisionLanguageModel.generate` (greedy when temperature is 0)."""
-    import torch
-
-    torch.manual_seed(seed)
-    options: dict = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
-    if temperature > 0:
-        options.update(do_sample=True, temperature=temperature)
-    return options
-
-
 @app.command()
 def generate(
     model: str = typer.Option(
@@ -38,6 +27,7 @@ def generate(
 ) -> None:
     """Generate an answer to PROMPT about IMAGE(s) with a model."""
     from instructvl.data.schema import Sample, Turn
+    from instructvl.models.vlm import generation_options
 
     vlm = load_model_with_status(model, set_)
     sample = Sample(id="cli", dataset="cli", images=list(image or []), turns=[Turn("user", prompt)])

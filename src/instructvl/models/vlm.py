@@ -505,3 +505,12 @@ class VisionLanguageModel(nn.Module):
                 )
             own[key].data.copy_(value)
         self.trained_keys |= set(state)
+
+
+def generation_options(max_new_tokens: int, num_beams: int, temperature: float, seed: int) -> dict:
+    """Keyword arguments for `VisionLanguageModel.generate` (greedy when temperature is 0)."""
+    torch.manual_seed(seed)
+    options: dict = {"max_new_tokens": max_new_tokens, "num_beams": num_beams}
+    if temperature > 0:
+        options.update(do_sample=True, temperature=temperature)
+    return options

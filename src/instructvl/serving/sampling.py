@@ -44,7 +44,7 @@ class Sampling:
     def options(self, max_new_tokens: int) -> dict:
         """Keyword arguments for `VisionLanguageModel.generate`, which samples a whole batch
         one way (the seq2seq path; its seed is the global one)."""
-        from instructvl.cli.generate import generation_options
+        from instructvl.models.vlm import generation_options
 
         seed = self.seed if self.seed is not None else secrets.randbelow(2**31)
         options = generation_options(max_new_tokens, 1, self.temperature, seed)
