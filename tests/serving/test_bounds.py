@@ -93,7 +93,9 @@ def test_prompt_and_answer_must_fit_the_context(tiny_model):
 
 
 def test_a_full_server_answers_429_with_retry_after(tiny_model):
-    with running(Slow(tiny_model), max_batch_size=1, max_queue=1, max_tokens=200) as url:
+    # 0.2 s a step: the first answer would take 40 s, so it is still generating however
+    # slowly a busy machine lets the second request arrive (closing it ends it at once)
+    with running(Slow(tiny_model, 0.2), max_batch_size=1, max_queue=1, max_tokens=200) as url:
         first, second = connection(url), connection(url)
         for conn in (first, second):
             conn.request("POST", "/v1/chat/completions", body=json.dumps(ask(QUESTION, stream=True, max_tokens=200)))
@@ -101,6 +103,7 @@ def test_a_full_server_answers_429_with_retry_after(tiny_model):
         deadline = time.monotonic() + 10
         while health(url)["waiting"] < 1 and time.monotonic() < deadline:  # the second one waits
             time.sleep(0.02)
+        assert (health(url)["running"], health(url)["waiting"]) == (1, 1)  # every place taken
         status, headers, body = post(url, ask(QUESTION))
         assert status == 429
         assert int(headers["retry-after"]) >= 1
